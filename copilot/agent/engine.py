@@ -1,0 +1,388 @@
+"""The tool-calling loop: bounded, predictable, stoppable, and traced whatever happens.
+
+`run()` builds the conversation, asks the provider, executes the tool calls it asks for
+through the safeguards, and loops until a final answer or a bound stops it. Nothing here
+is vendor-specific; every decision the loop takes lands in a span.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from audit.models import Span, Trace
+from audit.services import SpanData, TraceData
+from copilot.agent import prompts, safeguards
+from copilot.agent.intents import order_numbers_in
+from copilot.agent.providers.base import (
+    ModelTurn,
+    Provider,
+    ProviderBadResponse,
+    ProviderError,
+    ToolCall,
+)
+from copilot.models import Message, Ticket
+from copilot.tools import ToolContext, ToolError, get_tool
+from rollout.services import Plan
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    max_iterations: int
+    run_deadline_seconds: float
+    tool_timeout_seconds: float
+    max_ticket_chars: int
+    provider_retries: int
+
+    @classmethod
+    def from_settings(cls) -> EngineLimits:
+        return cls(
+            max_iterations=settings.COPILOT_MAX_ITERATIONS,
+            run_deadline_seconds=settings.COPILOT_RUN_DEADLINE_SECONDS,
+            tool_timeout_seconds=settings.COPILOT_TOOL_TIMEOUT_SECONDS,
+            max_ticket_chars=settings.COPILOT_MAX_TICKET_CHARS,
+            provider_retries=settings.OPENAI_MAX_RETRIES,
+        )
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the draft text (if any), why it ended, and its trace."""
+
+    text: str
+    outcome: str
+    reason: str
+    trace: TraceData
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == Trace.Outcome.ANSWERED
+
+
+class _Run:
+    """State of one run; the spans list is the trace being written."""
+
+    def __init__(self, *, ticket: Ticket, plan: Plan, provider: Provider, limits: EngineLimits):
+        self.ticket = ticket
+        self.plan = plan
+        self.provider = provider
+        self.limits = limits
+        self.started = time.monotonic()
+        self.deadline = self.started + limits.run_deadline_seconds
+        self.spans: list[SpanData] = []
+        self.tokens_in = 0
+        self.tokens_out = 0
+        self.iterations = 0
+        self.tool_calls = 0
+        self.tools_used: list[str] = []
+        self.seen_calls: set[str] = set()
+        self.model = provider.model
+
+    # --- spans -----------------------------------------------------------------------
+    def span(self, kind: str, name: str, started: float, **fields: Any) -> SpanData:
+        span = SpanData(
+            kind=kind,
+            name=name,
+            started_at=timezone.now() - dt.timedelta(seconds=time.monotonic() - started),
+            duration_ms=round((time.monotonic() - started) * 1000),
+            **fields,
+        )
+        self.spans.append(span)
+        return span
+
+    def guardrail(self, name: str, message: str, **attributes: Any) -> None:
+        self.span(
+            Span.Kind.GUARDRAIL,
+            name,
+            time.monotonic(),
+            status=Span.Status.BLOCKED,
+            error={"code": name, "message": message},
+            attributes=attributes,
+        )
+
+    # --- the loop ----------------------------------------------------------------------
+    def messages(self) -> list[dict[str, Any]]:
+        brand = self.ticket.brand
+        customer = self.ticket.customer
+        body = "\n\n".join(
+            m.body for m in self.ticket.messages.all() if m.author == Message.Author.CUSTOMER
+        )
+        body, cut = safeguards.truncate(body, self.limits.max_ticket_chars)
+        if cut:
+            self.guardrail(
+                "ticket_truncated",
+                f"The ticket was cut to {self.limits.max_ticket_chars} characters.",
+            )
+        self.order_numbers = order_numbers_in(f"{self.ticket.subject}\n{body}")
+        return [
+            {
+                "role": "system",
+                "content": prompts.system_prompt(
+                    brand_name=brand.name,
+                    language=brand.reply_language,
+                    signature=brand.signature,
+                    knowledge=brand.knowledge,
+                    available_tools=self.plan.available_tools,
+                ),
+            },
+            {
+                "role": "user",
+                "content": prompts.ticket_prompt(
+                    subject=self.ticket.subject,
+                    body=body,
+                    customer_identified=bool(customer and customer.is_identified),
+                    order_numbers=self.order_numbers,
+                ),
+            },
+        ]
+
+    def execute(self) -> RunResult:
+        messages = self.messages()
+        tools = [t for t in (get_tool(name) for name in self.plan.available_tools) if t]
+        specs = [tool.spec() for tool in tools]
+        while True:
+            if self.iterations >= self.limits.max_iterations:
+                self.guardrail(
+                    "loop_limit",
+                    f"Stopped after {self.limits.max_iterations} model turns without an answer.",
+                    max_iterations=self.limits.max_iterations,
+                )
+                return self.finish(
+                    "",
+                    Trace.Outcome.LOOP_LIMIT,
+                    "The copilot stopped after too many steps without an answer.",
+                    error_code="loop_limit",
+                )
+            if time.monotonic() >= self.deadline:
+                self.guardrail("deadline", "The run reached its deadline.")
+                return self.finish(
+                    "",
+                    Trace.Outcome.DEADLINE,
+                    "The copilot ran out of time.",
+                    error_code="deadline",
+                )
+            self.iterations += 1
+            try:
+                turn = self.ask(messages, specs)
+            except ProviderError as error:
+                return self.finish("", Trace.Outcome.FAILED, error.reason, error_code=error.code)
+            if not turn.tool_calls:
+                return self.finish(turn.text or "", Trace.Outcome.ANSWERED, "")
+            messages.append(_assistant_message(turn))
+            for call in turn.tool_calls:
+                messages.append(
+                    {
+                        "role": "tool",
+                        "tool_call_id": call.id,
+                        "content": json.dumps(self.call(call)),
+                    }
+                )
+
+    def ask(self, messages: list[dict[str, Any]], specs: list[dict[str, Any]]) -> ModelTurn:
+        """One model turn, retrying transient errors within the retry and time budget."""
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                turn = self.provider.complete(messages, specs)
+                if not turn.tool_calls and not (turn.text or "").strip():
+                    raise ProviderBadResponse("The model returned an empty answer.")
+            except ProviderError as error:
+                self.span(
+                    Span.Kind.LLM,
+                    "chat",
+                    started,
+                    status=Span.Status.ERROR,
+                    error={"code": error.code, "message": str(error), "retryable": error.retryable},
+                    attributes={
+                        "gen_ai.request.model": self.provider.model,
+                        "attempt": attempt + 1,
+                    },
+                )
+                wait = min(error.retry_after or 0.5 * 2**attempt, 10.0)
+                retryable = error.retryable or error.code == "provider_bad_response"
+                if (
+                    not retryable
+                    or attempt >= self.limits.provider_retries
+                    or time.monotonic() + wait >= self.deadline
+                ):
+                    raise
+                time.sleep(wait)
+                attempt += 1
+                continue
+            self.model = turn.model or self.model
+            self.tokens_in += turn.usage.tokens_in
+            self.tokens_out += turn.usage.tokens_out
+            self.span(
+                Span.Kind.LLM,
+                "chat",
+                started,
+                result={
+                    "text": turn.text or "",
+                    "tool_calls": [
+                        {
+                            "name": c.name,
+                            "arguments": c.arguments
+                            if c.arguments is not None
+                            else c.raw_arguments,
+                        }
+                        for c in turn.tool_calls
+                    ],
+                },
+                attributes={
+                    "gen_ai.request.model": self.provider.model,
+                    "gen_ai.response.model": turn.model,
+                    "gen_ai.usage.input_tokens": turn.usage.tokens_in,
+                    "gen_ai.usage.output_tokens": turn.usage.tokens_out,
+                    "attempt": attempt + 1,
+                },
+            )
+            return turn
+
+    def call(self, call: ToolCall) -> dict[str, Any]:
+        """Run one tool call through the safeguards; always returns what the model is told."""
+        tool = get_tool(call.name) if call.name in self.plan.available_tools else None
+        if tool is None:
+            self.guardrail("tool_not_available", f"{call.name} is not available in this run.")
+            return _error("tool_not_available", f"The tool {call.name} is not available.")
+        if call.arguments is None:
+            started = time.monotonic()
+            error = ToolError("invalid_arguments", "The tool arguments were not valid JSON.")
+            self.span(
+                Span.Kind.TOOL,
+                tool.name,
+                started,
+                arguments={"raw": call.raw_arguments[:500]},
+                status=Span.Status.ERROR,
+                error=error.as_dict(),
+                attributes={"gen_ai.tool.name": tool.name, "gen_ai.tool.call.id": call.id},
+            )
+            return {"error": error.as_dict()}
+        key = safeguards.call_key(call.name, call.arguments)
+        if key in self.seen_calls:
+            self.guardrail(
+                "repeated_call",
+                f"{call.name} was already called with the same arguments in this run.",
+                arguments=call.arguments,
+            )
+            return _error(
+                "repeated_call",
+                "You already made this exact call; use its result instead of calling again.",
+            )
+        self.seen_calls.add(key)
+        if (
+            tool.needs_customer_context
+            and not safeguards.has_customer_context(self.ticket.customer, self.order_numbers)
+            and not call.arguments.get("order_number")
+        ):
+            self.guardrail(
+                "missing_customer_context",
+                f"{tool.name} blocked: no verified customer email and no order number.",
+            )
+            return _error(
+                "missing_customer_context",
+                "The customer is not identified and gave no order number; ask for one.",
+            )
+
+        self.tool_calls += 1
+        if tool.name not in self.tools_used:
+            self.tools_used.append(tool.name)
+        context = ToolContext(
+            brand=self.ticket.brand,
+            ticket=self.ticket,
+            customer=self.ticket.customer,
+            ticket_order_numbers=self.order_numbers,
+            deadline=min(self.deadline, time.monotonic() + self.limits.tool_timeout_seconds),
+        )
+        started = time.monotonic()
+        attributes = {"gen_ai.tool.name": tool.name, "gen_ai.tool.call.id": call.id}
+        try:
+            output = tool.handler(context, call.arguments)
+        except ToolError as error:
+            self.span(
+                Span.Kind.TOOL,
+                tool.name,
+                started,
+                arguments=call.arguments,
+                status=Span.Status.ERROR,
+                error=error.as_dict(),
+                attributes=attributes,
+            )
+            return {"error": error.as_dict()}
+        except Exception as exc:
+            logger.exception("copilot.engine.tool_crashed", extra={"tool": tool.name})
+            error = ToolError("tool_failed", f"{tool.name} failed unexpectedly.", retryable=False)
+            self.span(
+                Span.Kind.TOOL,
+                tool.name,
+                started,
+                arguments=call.arguments,
+                status=Span.Status.ERROR,
+                error={**error.as_dict(), "exception": type(exc).__name__},
+                attributes=attributes,
+            )
+            return {"error": error.as_dict()}
+        self.span(
+            Span.Kind.TOOL,
+            tool.name,
+            started,
+            arguments=call.arguments,
+            result=output.data,
+            attributes={**attributes, **output.attributes},
+        )
+        return output.data
+
+    def finish(self, text: str, outcome: str, reason: str, *, error_code: str = "") -> RunResult:
+        trace = TraceData(
+            provider=self.provider.name,
+            model=self.model,
+            prompt_version=prompts.VERSION,
+            plan=self.plan.as_dict(),
+            outcome=outcome,
+            iterations=self.iterations,
+            tool_calls_count=self.tool_calls,
+            tools_used=self.tools_used,
+            tokens_in=self.tokens_in,
+            tokens_out=self.tokens_out,
+            latency_ms=round((time.monotonic() - self.started) * 1000),
+            error_code=error_code,
+            spans=self.spans,
+        )
+        return RunResult(text=text.strip(), outcome=outcome, reason=reason, trace=trace)
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "retryable": False}}
+
+
+def _assistant_message(turn: ModelTurn) -> dict[str, Any]:
+    return {
+        "role": "assistant",
+        "content": turn.text,
+        "tool_calls": [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.raw_arguments or "{}"},
+            }
+            for call in turn.tool_calls
+        ],
+    }
+
+
+def run(
+    *, ticket: Ticket, plan: Plan, provider: Provider, limits: EngineLimits | None = None
+) -> RunResult:
+    """Run the copilot on `ticket` with what `plan` allows; never raises for model or tool faults."""
+    return _Run(
+        ticket=ticket, plan=plan, provider=provider, limits=limits or EngineLimits.from_settings()
+    ).execute()

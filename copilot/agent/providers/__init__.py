@@ -1,0 +1,22 @@
+"""Model providers, chosen by name from settings."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from copilot.agent.providers.base import Provider
+from copilot.models import Brand
+
+
+def provider_for(brand: Brand, name: str | None = None) -> Provider:
+    """The provider named `name` (default `settings.COPILOT_PROVIDER`) set up for `brand`."""
+    name = name or settings.COPILOT_PROVIDER
+    if name == "rules":
+        from copilot.agent.providers.rules import RulesProvider
+
+        return RulesProvider(brand)
+    if name == "openai":
+        from copilot.agent.providers.openai import OpenAIProvider
+
+        return OpenAIProvider.from_settings()
+    raise ValueError(f"Unknown provider {name!r}; use 'rules' or 'openai'.")

@@ -1,0 +1,118 @@
+"""Chat Completions with tools through the official SDK: the only module importing openai.
+
+Any OpenAI-compatible server works (OpenAI, Azure, vLLM, Ollama, llama.cpp server): the
+base URL, model, timeout and retries come from settings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import openai
+from django.conf import settings
+
+from copilot.agent.providers.base import (
+    ModelTurn,
+    ProviderBadResponse,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderTimeout,
+    ProviderUnavailable,
+    ToolCall,
+    Usage,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _retry_after(error: openai.APIStatusError) -> float | None:
+    value = error.response.headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class OpenAIProvider:
+    name = "openai"
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str | None,
+        model: str,
+        timeout: float,
+        max_retries: int,
+        max_tokens: int,
+    ) -> None:
+        self.model = model
+        self.max_tokens = max_tokens
+        # The SDK's own retries would hide 429s from the engine's budget; the engine retries.
+        self.max_retries = max_retries
+        self._client = openai.OpenAI(
+            api_key=api_key or "not-needed", base_url=base_url, timeout=timeout, max_retries=0
+        )
+
+    @classmethod
+    def from_settings(cls) -> OpenAIProvider:
+        return cls(
+            api_key=settings.OPENAI_API_KEY,
+            base_url=settings.OPENAI_BASE_URL,
+            model=settings.OPENAI_MODEL,
+            timeout=settings.OPENAI_TIMEOUT_SECONDS,
+            max_retries=settings.OPENAI_MAX_RETRIES,
+            max_tokens=settings.OPENAI_MAX_TOKENS,
+        )
+
+    def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ModelTurn:
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": self.max_tokens,
+        }
+        if tools:
+            kwargs["tools"] = tools
+            kwargs["tool_choice"] = "auto"
+        try:
+            response = self._client.chat.completions.create(**kwargs)
+        except openai.APITimeoutError as error:
+            raise ProviderTimeout() from error
+        except openai.RateLimitError as error:
+            raise ProviderRateLimited(retry_after=_retry_after(error)) from error
+        except openai.APIStatusError as error:
+            if error.status_code >= 500:
+                raise ProviderUnavailable(f"HTTP {error.status_code}") from error
+            raise ProviderError(f"HTTP {error.status_code}") from error
+        except openai.APIConnectionError as error:
+            raise ProviderUnavailable() from error
+
+        if not response.choices:
+            raise ProviderBadResponse("The model returned no choices.")
+        message = response.choices[0].message
+        usage = Usage(
+            tokens_in=response.usage.prompt_tokens if response.usage else 0,
+            tokens_out=response.usage.completion_tokens if response.usage else 0,
+        )
+        calls = []
+        for call in message.tool_calls or []:
+            raw = call.function.arguments or "{}"
+            try:
+                arguments = json.loads(raw)
+            except json.JSONDecodeError:
+                arguments = None
+            if not isinstance(arguments, dict):
+                arguments = None
+            calls.append(
+                ToolCall(
+                    id=call.id, name=call.function.name, arguments=arguments, raw_arguments=raw
+                )
+            )
+        return ModelTurn(
+            text=message.content,
+            tool_calls=tuple(calls),
+            usage=usage,
+            model=response.model or self.model,
+        )

@@ -1,0 +1,150 @@
+"""The offline provider: a fixed workflow (intent router + templates), no key, no network.
+
+It is the embedded default, the fallback when the model is down and the baseline arm of
+experiments. It speaks the same protocol as a model, so it runs through the same engine,
+tools and safeguards: it asks for `fetch_orders` as a tool call and writes its reply from
+the tool result it is handed back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from copilot.agent.intents import Topic, language_of, order_numbers_in, topic_of
+from copilot.agent.prompts.v1 import customer_message
+from copilot.agent.providers.base import ModelTurn, ToolCall, Usage
+from copilot.models import Brand
+
+MODEL = "rules-v1"
+
+_GREETING = {"en": "Hello,", "fr": "Bonjour,"}
+_THANKS = {
+    "en": "Thank you for your message.",
+    "fr": "Merci pour votre message.",
+}
+_STATUS_TEMPLATES: dict[str, dict[str, str]] = {
+    "en": {
+        "in_transit": "Your order {number} is on its way with {carrier}: tracking number {tracking}.",
+        "out_for_delivery": "Your order {number} is out for delivery today with {carrier} (tracking number {tracking}).",
+        "delivered": "Our records show that your order {number} was delivered by {carrier} (tracking number {tracking}).",
+        "delivery_exception": "Your order {number} is held up by a delivery problem at {carrier} (tracking number {tracking}). We are looking into it with the carrier.",
+        "partially_shipped": "Part of your order {number} has shipped with {carrier}: tracking number {tracking}. The rest will follow.",
+        "other": "Your order {number} is {label}.",
+    },
+    "fr": {
+        "in_transit": "Votre commande {number} est en route avec {carrier} : numéro de suivi {tracking}.",
+        "out_for_delivery": "Votre commande {number} est en cours de livraison aujourd'hui avec {carrier} (numéro de suivi {tracking}).",
+        "delivered": "D'après nos informations, votre commande {number} a été livrée par {carrier} (numéro de suivi {tracking}).",
+        "delivery_exception": "Votre commande {number} est retenue par un incident de livraison chez {carrier} (numéro de suivi {tracking}). Nous suivons cela avec le transporteur.",
+        "partially_shipped": "Une partie de votre commande {number} a été expédiée avec {carrier} : numéro de suivi {tracking}. Le reste suivra.",
+        "other": "Votre commande {number} est au statut : {label}.",
+    },
+}
+_ESTIMATE = {
+    "en": "Expected delivery: {date}.",
+    "fr": "Livraison prévue : {date}.",
+}
+_ASK_FOR_ORDER = {
+    "en": "So that we can check your order, could you send us your order number, or write from the email address you ordered with?",
+    "fr": "Pour que nous puissions vérifier votre commande, pourriez-vous nous indiquer votre numéro de commande, ou nous écrire depuis l'adresse e-mail utilisée pour la commande ?",
+}
+_NOT_FOUND = {
+    "en": "We could not find an order {number} under your account. Could you check the number, or tell us the email address you ordered with?",
+    "fr": "Nous ne trouvons pas de commande {number} à votre nom. Pourriez-vous vérifier le numéro, ou nous indiquer l'adresse e-mail utilisée pour la commande ?",
+}
+_NO_ORDERS = {
+    "en": "We could not find any order under your account. Could you send us your order number?",
+    "fr": "Nous ne trouvons aucune commande à votre nom. Pourriez-vous nous indiquer votre numéro de commande ?",
+}
+_LOOKUP_FAILED = {
+    "en": "We could not read the status of your order right now. We will check it and get back to you shortly.",
+    "fr": "Nous ne pouvons pas consulter le statut de votre commande pour le moment. Nous vérifions et revenons vers vous rapidement.",
+}
+_NO_LOOKUP = {
+    "en": "A member of our team will look into your order and get back to you shortly.",
+    "fr": "Un membre de notre équipe va examiner votre commande et revenir vers vous rapidement.",
+}
+_FALLBACK = {
+    "en": "A member of our team will get back to you shortly.",
+    "fr": "Un membre de notre équipe revient vers vous rapidement.",
+}
+
+
+class RulesProvider:
+    name = "rules"
+    model = MODEL
+
+    def __init__(self, brand: Brand) -> None:
+        self.brand = brand
+
+    def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ModelTurn:
+        prompt = next((m["content"] for m in messages if m["role"] == "user"), "")
+        subject = prompt.split("\n", 1)[0].removeprefix("Ticket subject:").strip()
+        text = f"{subject}\n{customer_message(prompt)}"
+        language = language_of(text)
+        tool_messages = [m for m in messages if m["role"] == "tool"]
+        if tool_messages:
+            return self._reply(
+                self._from_tool_result(tool_messages[-1]["content"], text, language), language
+            )
+
+        offered = {tool["function"]["name"] for tool in tools}
+        topic = topic_of(text)
+        if topic is Topic.ORDER_STATUS:
+            if "fetch_orders" in offered:
+                numbers = order_numbers_in(text)
+                arguments = {"order_number": numbers[0]} if numbers else {}
+                call = ToolCall(
+                    id="call_rules_1",
+                    name="fetch_orders",
+                    arguments=arguments,
+                    raw_arguments=json.dumps(arguments),
+                )
+                return ModelTurn(text=None, tool_calls=(call,), usage=Usage(), model=MODEL)
+            return self._reply(_NO_LOOKUP[language], language)
+        answer = self.brand.knowledge.get(str(topic)) if topic is not Topic.OTHER else None
+        return self._reply(answer or _FALLBACK[language], language)
+
+    def _from_tool_result(self, content: str, text: str, language: str) -> str:
+        try:
+            result = json.loads(content)
+        except json.JSONDecodeError:
+            return _LOOKUP_FAILED[language]
+        error = result.get("error")
+        if error:
+            if error.get("code") == "missing_customer_context":
+                return _ASK_FOR_ORDER[language]
+            return _LOOKUP_FAILED[language]
+        orders = result.get("orders") or []
+        if not orders:
+            numbers = order_numbers_in(text)
+            if numbers:
+                return _NOT_FOUND[language].format(number=numbers[0])
+            return _NO_ORDERS[language]
+        return " ".join(_describe(order, language) for order in orders[:1])
+
+    def _reply(self, body: str, language: str) -> ModelTurn:
+        parts = [_GREETING[language], "", _THANKS[language] + " " + body]
+        if self.brand.signature:
+            parts += ["", self.brand.signature]
+        return ModelTurn(text="\n".join(parts), usage=Usage(), model=MODEL)
+
+
+def _describe(order: dict[str, Any], language: str) -> str:
+    templates = _STATUS_TEMPLATES[language]
+    status = order.get("status", "")
+    shipments = order.get("shipments") or []
+    shipment = shipments[0] if shipments else {}
+    tracking = shipment.get("tracking_number")
+    key = status if status in templates and tracking else "other"
+    sentence = templates[key].format(
+        number=order.get("number", ""),
+        carrier=shipment.get("carrier", ""),
+        tracking=tracking or "",
+        label=order.get("status_label", status.replace("_", " ")),
+    )
+    estimate = order.get("estimated_delivery")
+    if estimate and status not in {"delivered", "cancelled", "refunded", "returned"}:
+        sentence += " " + _ESTIMATE[language].format(date=estimate)
+    return sentence

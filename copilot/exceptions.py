@@ -1,0 +1,38 @@
+"""Errors of the copilot app, each with a stable code shown in the UI, the API and the logs."""
+
+from __future__ import annotations
+
+
+class CopilotError(Exception):
+    code = "copilot_error"
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DraftConflict(CopilotError):
+    """Someone else changed the draft since it was loaded."""
+
+    code = "draft_conflict"
+    status = 409
+
+
+class DraftNotReady(CopilotError):
+    code = "draft_not_ready"
+    status = 409
+
+
+class DraftAlreadyDecided(CopilotError):
+    code = "draft_already_decided"
+    status = 409
+
+
+class InvalidIntake(CopilotError):
+    code = "invalid_ticket"
+    status = 400
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or {}

@@ -1,0 +1,213 @@
+"""The core domain: brands and who works for them, customers, tickets and drafts."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Brand(models.Model):
+    """A storefront whose support team uses the copilot; every other row hangs off one."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    api_token_digest = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="SHA-256 of the intake API token; the token itself is shown once.",
+    )
+    reply_language = models.CharField(max_length=8, default="en")
+    signature = models.CharField(max_length=200, blank=True)
+    knowledge = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Short answers the copilot may quote: {"hours": ..., "returns": ..., "shipping": ...}.',
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def token_digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def rotate_api_token(self) -> str:
+        """Set a new intake token and return it; only its digest is stored."""
+        token = f"cpt_{secrets.token_urlsafe(32)}"
+        self.api_token_digest = self.token_digest(token)
+        self.save(update_fields=["api_token_digest"])
+        return token
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", "Agent"
+    LEAD = "lead", "Lead"
+    ADMIN = "admin", "Admin"
+
+
+ROLE_RANK = {Role.AGENT: 1, Role.LEAD: 2, Role.ADMIN: 3}
+
+
+class Membership(models.Model):
+    """A user's role in one brand. Access to anything brand-scoped goes through this."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.AGENT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "brand"], name="membership_unique_user_brand")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.brand} ({self.role})"
+
+    def has_role(self, role: str) -> bool:
+        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
+
+
+class Customer(models.Model):
+    """The person who wrote in, as the helpdesk identifies them."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="customers")
+    external_id = models.CharField(max_length=120)
+    email = models.EmailField(blank=True)
+    email_verified = models.BooleanField(
+        default=False,
+        help_text="The helpdesk vouches for this address (logged-in or replied from it).",
+    )
+    name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "external_id"], name="customer_unique_brand_external_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.external_id
+
+    @property
+    def is_identified(self) -> bool:
+        """Whether order data may be read for this customer without an order number."""
+        return bool(self.email and self.email_verified)
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        SOLVED = "solved", "Solved"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="tickets")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="tickets", null=True, blank=True
+    )
+    external_id = models.CharField(max_length=120)
+    subject = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "external_id"], name="ticket_unique_brand_external_id"
+            )
+        ]
+        indexes = [models.Index(fields=["brand", "-id"], name="ticket_inbox_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+
+class Message(models.Model):
+    class Author(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        AGENT = "agent", "Agent"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author = models.CharField(max_length=10, choices=Author.choices, default=Author.CUSTOMER)
+    body = models.TextField()
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.author} message on ticket {self.ticket_id}"
+
+
+class Draft(models.Model):
+    """One AI draft reply for a ticket, and what the agent decided about it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        GENERATING = "generating", "Generating"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+        BLOCKED = "blocked", "Blocked"
+
+    class Decision(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted as is"
+        EDITED = "edited", "Edited and accepted"
+        REJECTED = "rejected", "Rejected"
+
+    OPEN_STATUSES = (Status.PENDING, Status.GENERATING)
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="drafts")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    status_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why the draft failed or was blocked, in plain words."
+    )
+    body = models.TextField(blank=True, help_text="The text the copilot proposed.")
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
+    final_text = models.TextField(blank=True, help_text="The text the agent sent.")
+    reject_reason = models.CharField(max_length=300, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic-locking counter.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision="") | Q(status="ready"),
+                name="draft_decision_only_when_ready",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Draft {self.pk} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_decided(self) -> bool:
+        return bool(self.decision)

@@ -1,0 +1,223 @@
+"""Writes of the core domain: tickets in, drafts generated, agents' decisions stored."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from audit.models import Trace
+from audit.services import trace_record
+from copilot.agent import engine
+from copilot.agent.providers import provider_for
+from copilot.exceptions import DraftAlreadyDecided, DraftConflict, DraftNotReady
+from copilot.models import Brand, Customer, Draft, Message, Ticket
+from rollout.services import plan_for
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    ticket: Ticket
+    draft: Draft
+    created: bool
+
+
+def ticket_ingest(
+    *,
+    brand: Brand,
+    external_id: str,
+    body: str,
+    subject: str = "",
+    customer_external_id: str = "",
+    customer_email: str = "",
+    customer_email_verified: bool = False,
+    customer_name: str = "",
+) -> IngestResult:
+    """Store a ticket and its first message, and request its draft once committed.
+
+    Idempotent on (brand, external_id): a repeat returns the stored ticket and its latest
+    draft, and stores nothing.
+    """
+    existing = _existing_ticket(brand, external_id)
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            customer = None
+            if customer_external_id or customer_email:
+                customer, _ = Customer.objects.update_or_create(
+                    brand=brand,
+                    external_id=customer_external_id or customer_email.lower(),
+                    defaults={
+                        "email": customer_email,
+                        "email_verified": customer_email_verified,
+                        "name": customer_name,
+                    },
+                )
+            ticket = Ticket.objects.create(
+                brand=brand, customer=customer, external_id=external_id, subject=subject
+            )
+            Message.objects.create(ticket=ticket, author=Message.Author.CUSTOMER, body=body)
+            draft = draft_request(ticket=ticket)
+    except IntegrityError:
+        # Another request stored the same external id between our read and our write.
+        existing = _existing_ticket(brand, external_id)
+        if existing is None:
+            raise
+        return existing
+    logger.info("copilot.ticket.ingested", extra={"brand": brand.pk, "ticket": ticket.pk})
+    return IngestResult(ticket=ticket, draft=draft, created=True)
+
+
+def _existing_ticket(brand: Brand, external_id: str) -> IngestResult | None:
+    ticket = Ticket.objects.filter(brand=brand, external_id=external_id).first()
+    if ticket is None:
+        return None
+    draft = ticket.drafts.order_by("-created_at", "-id").first() or draft_request(ticket=ticket)
+    return IngestResult(ticket=ticket, draft=draft, created=False)
+
+
+def draft_request(*, ticket: Ticket, enqueue: bool = True) -> Draft:
+    """Create a pending draft for `ticket`; unless `enqueue` is off, queue its generation
+    for when the transaction commits (the caller then runs `draft_generate` itself)."""
+    from copilot.tasks import draft_generate_task
+
+    draft = Draft.objects.create(ticket=ticket)
+    if enqueue:
+        transaction.on_commit(lambda: draft_generate_task.delay(draft.pk))
+    return draft
+
+
+def draft_generate(*, draft_id: int, provider_name: str | None = None) -> Draft | None:
+    """Run the copilot for a pending draft and store its text and trace, exactly once.
+
+    Safe to call again for the same draft (a retried task, a re-queued one): a draft that
+    already has its trace is left as it is.
+    """
+    with transaction.atomic():
+        draft = (
+            Draft.objects.select_for_update()
+            .filter(pk=draft_id, status__in=Draft.OPEN_STATUSES)
+            .first()
+        )
+        if draft is None or Trace.objects.filter(draft_id=draft_id).exists():
+            return None
+        draft.status = Draft.Status.GENERATING
+        draft.save(update_fields=["status", "updated_at"])
+
+    ticket = (
+        Ticket.objects.select_related("brand", "customer")
+        .prefetch_related("messages")
+        .get(pk=draft.ticket_id)
+    )
+    plan = plan_for(ticket)
+    provider = provider_for(ticket.brand, provider_name)
+    result = engine.run(ticket=ticket, plan=plan, provider=provider)
+
+    with transaction.atomic():
+        draft = Draft.objects.select_for_update().get(pk=draft_id)
+        if draft.status != Draft.Status.GENERATING or Trace.objects.filter(draft=draft).exists():
+            return draft
+        draft.ticket = ticket
+        trace_record(draft=draft, data=result.trace)
+        if result.ok:
+            draft.status, draft.body, draft.status_reason = Draft.Status.READY, result.text, ""
+        else:
+            draft.status, draft.status_reason = Draft.Status.FAILED, result.reason
+        draft.save(update_fields=["status", "body", "status_reason", "updated_at"])
+    logger.info(
+        "copilot.draft.generated",
+        extra={"draft": draft.pk, "outcome": result.outcome, "latency_ms": result.trace.latency_ms},
+    )
+    return draft
+
+
+def _decide(
+    *,
+    draft: Draft,
+    user: AbstractBaseUser,
+    expected_version: int,
+    decision: str,
+    final_text: str = "",
+    reject_reason: str = "",
+) -> Draft:
+    """Store an agent's decision if nobody changed the draft since `expected_version`."""
+    if draft.status != Draft.Status.READY:
+        raise DraftNotReady("This draft is not ready yet.")
+    with transaction.atomic():
+        updated = Draft.objects.filter(
+            pk=draft.pk, version=expected_version, decision="", status=Draft.Status.READY
+        ).update(
+            decision=decision,
+            final_text=final_text,
+            reject_reason=reject_reason,
+            decided_by=user,
+            decided_at=timezone.now(),
+            version=F("version") + 1,
+            updated_at=timezone.now(),
+        )
+        if not updated:
+            current = Draft.objects.get(pk=draft.pk)
+            if current.decision:
+                raise DraftAlreadyDecided(
+                    f"This draft was already {current.get_decision_display().lower()}."
+                )
+            raise DraftConflict("Someone else changed this draft; reload to see their version.")
+        if decision != Draft.Decision.REJECTED:
+            Message.objects.create(
+                ticket_id=draft.ticket_id,
+                author=Message.Author.AGENT,
+                body=final_text,
+                sent_by=user,
+            )
+    draft.refresh_from_db()
+    return draft
+
+
+def draft_accept(*, draft: Draft, user: AbstractBaseUser, expected_version: int) -> Draft:
+    """Send the draft as written."""
+    return _decide(
+        draft=draft,
+        user=user,
+        expected_version=expected_version,
+        decision=Draft.Decision.ACCEPTED,
+        final_text=draft.body,
+    )
+
+
+def draft_edit(*, draft: Draft, user: AbstractBaseUser, expected_version: int, text: str) -> Draft:
+    """Send the agent's edited text; an unchanged text counts as accepted as is."""
+    unchanged = text.strip() == draft.body.strip()
+    return _decide(
+        draft=draft,
+        user=user,
+        expected_version=expected_version,
+        decision=Draft.Decision.ACCEPTED if unchanged else Draft.Decision.EDITED,
+        final_text=text.strip(),
+    )
+
+
+def draft_reject(
+    *, draft: Draft, user: AbstractBaseUser, expected_version: int, reason: str = ""
+) -> Draft:
+    """Discard the draft; the reason feeds the metrics."""
+    return _decide(
+        draft=draft,
+        user=user,
+        expected_version=expected_version,
+        decision=Draft.Decision.REJECTED,
+        reject_reason=reason.strip()[:300],
+    )
+
+
+def draft_regenerate(*, ticket: Ticket) -> Draft:
+    """Request a fresh draft unless one is already on its way."""
+    with transaction.atomic():
+        pending = ticket.drafts.filter(status__in=Draft.OPEN_STATUSES).first()
+        return pending or draft_request(ticket=ticket)

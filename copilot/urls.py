@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path, re_path
+
+from copilot import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("b/<slug:slug>/", views.inbox, name="inbox"),
+    path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket"),
+    path("tickets/<int:ticket_id>/regenerate/", views.ticket_regenerate, name="ticket_regenerate"),
+    path("drafts/<int:draft_id>/", views.draft_panel, name="draft_panel"),
+    re_path(
+        r"^drafts/(?P<draft_id>[0-9]+)/(?P<action>accept|edit|reject)/$",
+        views.draft_decide,
+        name="draft_decide",
+    ),
+    path("traces/<int:trace_id>/", views.trace_detail, name="trace"),
+    path("api/v1/tickets", views.api_ticket_create, name="api_ticket_create"),
+    path("admin/", admin.site.urls),
+]

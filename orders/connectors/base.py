@@ -1,0 +1,59 @@
+"""The connector boundary: one protocol, one error hierarchy with stable codes."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from orders.schema import Order
+
+
+class ConnectorError(Exception):
+    """An order system could not answer. `code` is stable across trace, UI and logs."""
+
+    code = "connector_error"
+    retryable = False
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+class ConnectorNotConfigured(ConnectorError):
+    code = "order_source_not_configured"
+
+
+class ConnectorAuthError(ConnectorError):
+    code = "order_source_auth_failed"
+
+
+class ConnectorRateLimited(ConnectorError):
+    code = "order_source_throttled"
+    retryable = True
+
+
+class ConnectorUnavailable(ConnectorError):
+    code = "order_source_unavailable"
+    retryable = True
+
+
+class ConnectorTimeout(ConnectorUnavailable):
+    code = "order_source_timeout"
+
+
+class ConnectorBadResponse(ConnectorError):
+    code = "order_source_bad_response"
+
+
+class OrderConnector(Protocol):
+    """Reads orders from one brand's order system and returns normalized `Order`s."""
+
+    label: str  # shown to agents as the data's origin, e.g. "Shopify"
+
+    def orders_for_customer(self, *, email: str, limit: int, timeout: float) -> list[Order]:
+        """The customer's most recent orders, newest first."""
+        ...
+
+    def order_by_number(self, *, number: str, timeout: float) -> Order | None:
+        """The order with this number, or None. Ownership is checked by the caller."""
+        ...

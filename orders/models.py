@@ -1,0 +1,89 @@
+"""Where a brand's orders come from, and the built-in demo store."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from copilot.models import Brand, Customer
+from orders.schema import DEFAULT_ALLOWED_FIELDS, OrderStatus
+
+
+def default_allowed_fields() -> list[str]:
+    return list(DEFAULT_ALLOWED_FIELDS)
+
+
+class OrderSource(models.Model):
+    """The order system `fetch_orders` reads for one brand."""
+
+    class Kind(models.TextChoices):
+        DEMO = "demo", "Demo store"
+        SHOPIFY = "shopify", "Shopify"
+        PRESTASHOP = "prestashop", "PrestaShop"
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="order_source")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.DEMO)
+    shop_url = models.URLField(blank=True)
+    timeout_seconds = models.FloatField(default=5.0)
+    allowed_fields = models.JSONField(
+        default=default_allowed_fields,
+        help_text="Order fields the model, the trace and the agent may see.",
+    )
+
+    def __str__(self) -> str:
+        return f"{self.brand}: {self.get_kind_display()}"
+
+
+STATUS_CHOICES = [(status.value, status.value.replace("_", " ")) for status in OrderStatus]
+
+
+class DemoOrder(models.Model):
+    """An order in the built-in store, so the product works with no order system at all."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="demo_orders")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="demo_orders")
+    number = models.CharField(max_length=40)
+    status = models.CharField(max_length=24, choices=STATUS_CHOICES)
+    financial_status = models.CharField(max_length=24, default="paid")
+    items = models.JSONField(default=list, help_text='[{"title": ..., "quantity": ...}]')
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="EUR")
+    estimated_delivery = models.DateField(null=True, blank=True)
+    shipping_address = models.CharField(max_length=300, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "number"], name="demo_order_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class DemoShipment(models.Model):
+    order = models.ForeignKey(DemoOrder, on_delete=models.CASCADE, related_name="shipments")
+    carrier = models.CharField(max_length=60)
+    tracking_number = models.CharField(max_length=60)
+    tracking_url = models.URLField(blank=True)
+    status = models.CharField(max_length=24, choices=STATUS_CHOICES)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.tracking_number}"
+
+
+class DemoTrackingEvent(models.Model):
+    shipment = models.ForeignKey(DemoShipment, on_delete=models.CASCADE, related_name="events")
+    time = models.DateTimeField()
+    description = models.CharField(max_length=300)
+    location = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["time", "id"]
+
+    def __str__(self) -> str:
+        return self.description

@@ -1,0 +1,148 @@
+"""The normalized order: what every connector returns, whatever system it reads.
+
+Nothing past a connector sees vendor JSON. `Order.to_dict(allowed)` is the one way an
+order becomes data for the model, the trace and the agent, and it only emits the fields
+the brand allows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class OrderStatus(StrEnum):
+    PLACED = "placed"
+    PAID = "paid"
+    UNFULFILLED = "unfulfilled"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    DELIVERY_EXCEPTION = "delivery_exception"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    RETURNED = "returned"
+
+
+STATUS_LABELS: dict[OrderStatus, str] = {
+    OrderStatus.PLACED: "placed",
+    OrderStatus.PAID: "paid, not yet shipped",
+    OrderStatus.UNFULFILLED: "being prepared",
+    OrderStatus.PARTIALLY_SHIPPED: "partially shipped",
+    OrderStatus.IN_TRANSIT: "in transit",
+    OrderStatus.OUT_FOR_DELIVERY: "out for delivery",
+    OrderStatus.DELIVERED: "delivered",
+    OrderStatus.DELIVERY_EXCEPTION: "held up by a delivery problem",
+    OrderStatus.CANCELLED: "cancelled",
+    OrderStatus.REFUNDED: "refunded",
+    OrderStatus.PARTIALLY_REFUNDED: "partially refunded",
+    OrderStatus.RETURNED: "returned",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingEvent:
+    time: dt.datetime
+    description: str
+    location: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "time": self.time.isoformat(),
+            "description": self.description,
+            "location": self.location,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    carrier: str
+    tracking_number: str
+    status: OrderStatus
+    tracking_url: str = ""
+    events: tuple[TrackingEvent, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "carrier": self.carrier,
+            "tracking_number": self.tracking_number,
+            "tracking_url": self.tracking_url,
+            "status": str(self.status),
+            "events": [event.to_dict() for event in self.events],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LineItem:
+    title: str
+    quantity: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "quantity": self.quantity}
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    number: str
+    created_at: dt.datetime
+    status: OrderStatus
+    financial_status: str = ""
+    items: tuple[LineItem, ...] = ()
+    shipments: tuple[Shipment, ...] = ()
+    estimated_delivery: dt.date | None = None
+    total: Decimal | None = None
+    currency: str = ""
+    customer_email: str = ""
+    shipping_address: str = ""
+    phone: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self, allowed: Iterable[str]) -> dict[str, Any]:
+        """The order as plain data, restricted to the `allowed` top-level fields."""
+        full: dict[str, Any] = {
+            "number": self.number,
+            "created_at": self.created_at.isoformat(),
+            "status": str(self.status),
+            "status_label": STATUS_LABELS[self.status],
+            "financial_status": self.financial_status,
+            "items": [item.to_dict() for item in self.items],
+            "shipments": [shipment.to_dict() for shipment in self.shipments],
+            "estimated_delivery": (
+                self.estimated_delivery.isoformat() if self.estimated_delivery else None
+            ),
+            "total": str(self.total) if self.total is not None else None,
+            "currency": self.currency,
+            "customer_email": self.customer_email,
+            "shipping_address": self.shipping_address,
+            "phone": self.phone,
+        }
+        allowed_set = set(allowed)
+        return {key: value for key, value in full.items() if key in allowed_set}
+
+
+# Fields a brand gets unless it chooses otherwise: enough to answer "where is my order?",
+# nothing that identifies or locates a person or exposes payment details.
+DEFAULT_ALLOWED_FIELDS: tuple[str, ...] = (
+    "number",
+    "created_at",
+    "status",
+    "status_label",
+    "financial_status",
+    "items",
+    "shipments",
+    "estimated_delivery",
+    "total",
+    "currency",
+)
+ALL_FIELDS: tuple[str, ...] = (
+    *DEFAULT_ALLOWED_FIELDS,
+    "customer_email",
+    "shipping_address",
+    "phone",
+)

@@ -1,0 +1,74 @@
+"""Nobody sees another brand's data: every brand-scoped URL is a 404 across brands."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from audit.services import TraceData, trace_record
+from copilot.models import Role
+from tests.factories import BrandFactory, DraftFactory, TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def foreign():
+    """Brand B's ticket, draft and trace."""
+    other = BrandFactory()
+    draft = DraftFactory(ticket=TicketFactory(brand=other))
+    trace = trace_record(
+        draft=draft,
+        data=TraceData(
+            provider="rules",
+            model="rules-v1",
+            prompt_version="v1",
+            plan={},
+            outcome="answered",
+            iterations=1,
+            tool_calls_count=0,
+            tools_used=[],
+            tokens_in=0,
+            tokens_out=0,
+            latency_ms=1,
+        ),
+    )
+    return other, draft, trace
+
+
+def test_agent_of_brand_a_gets_404_on_brand_b_ticket_draft_and_trace(brand, member, foreign):
+    other, draft, trace = foreign
+    agent, _ = member(brand, Role.ADMIN)
+    ticket = draft.ticket
+
+    urls = [
+        ("get", reverse("inbox", args=[other.slug])),
+        ("get", reverse("ticket", args=[ticket.pk])),
+        ("get", reverse("draft_panel", args=[draft.pk])),
+        ("get", reverse("trace", args=[trace.pk])),
+        ("post", reverse("draft_decide", args=[draft.pk, "accept"])),
+        ("post", reverse("ticket_regenerate", args=[ticket.pk])),
+    ]
+    for method, url in urls:
+        response = getattr(agent, method)(url, {"version": 1} if method == "post" else None)
+        assert response.status_code == 404, url
+
+    draft.refresh_from_db()
+    assert draft.decision == ""
+    assert ticket.drafts.count() == 1
+
+
+def test_own_brand_urls_answer(brand, member):
+    draft = DraftFactory(ticket=TicketFactory(brand=brand))
+    agent, _ = member(brand)
+
+    assert agent.get(reverse("inbox", args=[brand.slug])).status_code == 200
+    assert agent.get(reverse("ticket", args=[draft.ticket.pk])).status_code == 200
+    assert agent.get(reverse("draft_panel", args=[draft.pk])).status_code == 200
+
+
+def test_anonymous_users_are_sent_to_login(client, brand):
+    response = client.get(reverse("inbox", args=[brand.slug]))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
