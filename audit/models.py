@@ -23,6 +23,9 @@ class Trace(models.Model):
     model = models.CharField(max_length=120, blank=True)
     prompt_version = models.CharField(max_length=40, blank=True)
     plan = models.JSONField(default=dict)
+    config = models.JSONField(
+        default=dict, help_text="The brand's copilot settings the run used (tone, language...)."
+    )
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     iterations = models.PositiveSmallIntegerField(default=0)
     tool_calls_count = models.PositiveSmallIntegerField(default=0)

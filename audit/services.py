@@ -43,6 +43,7 @@ class TraceData:
     latency_ms: int
     error_code: str = ""
     grounding: str = ""
+    config: dict[str, Any] = field(default_factory=dict)
     cost: Decimal = Decimal("0")
     sensitive: bool = False
     spans: list[SpanData] = field(default_factory=list)
@@ -59,6 +60,7 @@ def trace_record(*, draft: Draft, data: TraceData) -> Trace:
             model=data.model,
             prompt_version=data.prompt_version,
             plan=data.plan,
+            config=data.config,
             outcome=data.outcome,
             iterations=data.iterations,
             tool_calls_count=data.tool_calls_count,

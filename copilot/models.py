@@ -22,8 +22,17 @@ class Brand(models.Model):
         blank=True,
         help_text="SHA-256 of the intake API token; the token itself is shown once.",
     )
+    # How the copilot writes for this brand; every trace records the values it ran with.
     reply_language = models.CharField(max_length=8, default="en")
+    tone = models.CharField(max_length=120, default="warm and concise")
     signature = models.CharField(max_length=200, blank=True)
+    ai_model = models.CharField(
+        max_length=120, blank=True, help_text="Model name; empty uses the OPENAI_MODEL setting."
+    )
+    prompt_version = models.CharField(max_length=20, default="v1")
+    daily_token_budget = models.PositiveIntegerField(
+        default=0, help_text="Model tokens per day for this brand; 0 means no limit."
+    )
     knowledge = models.JSONField(
         default=dict,
         blank=True,

@@ -177,6 +177,12 @@ COPILOT_TOOL_TIMEOUT_SECONDS = env_float("COPILOT_TOOL_TIMEOUT_SECONDS", 10.0)
 COPILOT_MAX_TICKET_CHARS = env_int("COPILOT_MAX_TICKET_CHARS", 8000)
 COPILOT_INTAKE_MAX_BYTES = env_int("COPILOT_INTAKE_MAX_BYTES", 256 * 1024)
 
+# Keys for credentials at rest (newest first). Development falls back to a key derived
+# from SECRET_KEY so the embedded mode needs no set-up; production must set its own.
+COPILOT_ENCRYPTION_KEYS = env_list("COPILOT_ENCRYPTION_KEYS") or (
+    [SECRET_KEY] if DEBUG or TESTING else []
+)
+
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL") or None
 OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")

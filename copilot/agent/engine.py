@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from copilot.agent.providers.base import (
     ProviderError,
     ToolCall,
 )
-from copilot.models import Message, Ticket
+from copilot.models import Brand, Message, Ticket
 from copilot.tools import ToolContext, ToolError, get_tool
 from rollout.services import Plan
 
@@ -71,8 +72,17 @@ class RunResult:
 class _Run:
     """State of one run; the spans list is the trace being written."""
 
-    def __init__(self, *, ticket: Ticket, plan: Plan, provider: Provider, limits: EngineLimits):
+    def __init__(
+        self,
+        *,
+        ticket: Ticket,
+        plan: Plan,
+        provider: Provider,
+        limits: EngineLimits,
+        on_span: Callable[[SpanData], None] | None = None,
+    ):
         self.ticket = ticket
+        self.on_span = on_span
         self.plan = plan
         self.provider = provider
         self.limits = limits
@@ -97,6 +107,8 @@ class _Run:
             **fields,
         )
         self.spans.append(span)
+        if self.on_span is not None:
+            self.on_span(span)
         return span
 
     def guardrail(self, name: str, message: str, **attributes: Any) -> None:
@@ -355,9 +367,23 @@ class _Run:
             tokens_out=self.tokens_out,
             latency_ms=round((time.monotonic() - self.started) * 1000),
             error_code=error_code,
+            config=brand_config(self.ticket.brand),
             spans=self.spans,
         )
         return RunResult(text=text.strip(), outcome=outcome, reason=reason, trace=trace)
+
+
+def brand_config(brand: Brand) -> dict[str, Any]:
+    """The brand's copilot settings as the trace records them."""
+    return {
+        "reply_language": brand.reply_language,
+        "tone": brand.tone,
+        "signature": brand.signature,
+        "ai_model": brand.ai_model,
+        "prompt_version": brand.prompt_version,
+        "knowledge_topics": sorted(brand.knowledge),
+        "daily_token_budget": brand.daily_token_budget,
+    }
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
@@ -380,9 +406,22 @@ def _assistant_message(turn: ModelTurn) -> dict[str, Any]:
 
 
 def run(
-    *, ticket: Ticket, plan: Plan, provider: Provider, limits: EngineLimits | None = None
+    *,
+    ticket: Ticket,
+    plan: Plan,
+    provider: Provider,
+    limits: EngineLimits | None = None,
+    on_span: Callable[[SpanData], None] | None = None,
 ) -> RunResult:
-    """Run the copilot on `ticket` with what `plan` allows; never raises for model or tool faults."""
+    """Run the copilot on `ticket` with what `plan` allows; never raises for model or tool faults.
+
+    `on_span` is called with each span as it is recorded (live progress); the trace itself is
+    returned whole in the result, to be stored once.
+    """
     return _Run(
-        ticket=ticket, plan=plan, provider=provider, limits=limits or EngineLimits.from_settings()
+        ticket=ticket,
+        plan=plan,
+        provider=provider,
+        limits=limits or EngineLimits.from_settings(),
+        on_span=on_span,
     ).execute()
