@@ -9,10 +9,12 @@ import time
 
 import pytest
 from django.urls import reverse
+from waffle.models import Switch
 
 from audit.models import Trace
 from copilot.models import Role
 from copilot.services import ticket_ingest
+from rollout.flags import KILL_SWITCH
 from rollout.models import RolloutChange
 from tests.conftest import REDIS_URL, _redis_reachable, artifacts_dir, require
 from tests.factories import CustomerFactory
@@ -47,7 +49,14 @@ def wait_for_trace(draft_id: int, timeout: float = 15.0) -> Trace:
     raise AssertionError(f"no trace for draft {draft_id} within {timeout} s")
 
 
-def test_worker_plan_reflects_a_change_on_the_rollout_page_within_a_second(worker, brand, member):
+def lag(changed_at, trace: Trace) -> float:
+    """Seconds from the change to the worker's run that planned with it (its first span)."""
+    return (trace.spans.order_by("seq").first().started_at - changed_at).total_seconds()
+
+
+def test_worker_plan_reflects_a_rollout_page_change_and_the_kill_switch_within_a_second(
+    worker, brand, member
+):
     admin, _ = member(brand, Role.ADMIN)
     customer = CustomerFactory(brand=brand)
     stage_url = reverse("rollout:change", args=[brand.slug, "fetch_orders", "stage"])
@@ -75,7 +84,13 @@ def test_worker_plan_reflects_a_change_on_the_rollout_page_within_a_second(worke
         trace = next_run(n)
         assert trace.plan["stage"] == stage, (n, trace.plan)
         assert trace.plan["available_tools"] == ([] if stage == "off" else ["fetch_orders"])
-        lags.append((trace.created_at - change.changed_at).total_seconds())
+        lags.append(lag(change.changed_at, trace))
+
+    # The global kill switch (waffle's Switch, as its admin or `waffle_switch` saves it).
+    switched = Switch.objects.create(name=KILL_SWITCH, active=True)
+    trace = next_run(len(steps) + 1)
+    assert trace.plan["kill_switch"] is True and trace.plan["available_tools"] == []
+    lags.append(lag(switched.modified, trace))
 
     figures = {"changes": len(lags), "max_lag_s": max(lags), "lags_s": lags}
     (artifacts_dir() / "rollout-worker-lag.json").write_text(json.dumps(figures))
