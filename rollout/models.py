@@ -63,6 +63,22 @@ class Stage(models.TextChoices):
     ON = "on", "On"
 
 
+def effective_stage(*, active: bool, row_stage: str | None) -> str:
+    """The stage a run gets: off unless waffle says the flag is active for the brand; then
+    the rollout row's stage, or on when there is no row or it says off (a brand activated
+    in waffle's own admin, or a flag on for Everyone)."""
+    if not active:
+        return Stage.OFF
+    return row_stage if row_stage and row_stage != Stage.OFF else Stage.ON
+
+
+def describe_stage(stage: str, percent: Decimal) -> str:
+    """A stage as people read it: "off", "percent 10%", "on"."""
+    if stage == Stage.PERCENT:
+        return f"percent {percent.normalize():f}%"
+    return str(stage)
+
+
 def rollout_cache_key(flag_name: str, brand_id: int) -> str:
     return keyfmt(ROLLOUT_CACHE_KEY, f"{flag_name}:{brand_id}")
 
@@ -112,10 +128,7 @@ class BrandRollout(models.Model):
         return bool(self.experiment and self.started_at and not self.stopped_at)
 
     def describe(self) -> str:
-        """The stage as people read it: "off", "percent 10%", "on"."""
-        if self.stage == Stage.PERCENT:
-            return f"percent {self.percent.normalize():f}%"
-        return str(self.stage)
+        return describe_stage(self.stage, self.percent)
 
     def state(self) -> dict[str, Any]:
         """What a plan needs from this row; cached, so it holds plain values only."""

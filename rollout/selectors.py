@@ -14,7 +14,14 @@ from waffle.models import Switch
 from audit.models import Trace
 from copilot.models import Brand
 from rollout.flags import KILL_SWITCH, TOOL_FLAGS
-from rollout.models import BrandFlag, BrandRollout, RolloutChange, Stage
+from rollout.models import (
+    BrandFlag,
+    BrandRollout,
+    RolloutChange,
+    Stage,
+    describe_stage,
+    effective_stage,
+)
 
 HISTORY_LIMIT = 50
 # Without a named experiment the split counts the percent-stage runs of this window.
@@ -41,9 +48,19 @@ class ToolRollout:
     tool: str
     flag_name: str
     rollout: BrandRollout
+    stage: str  # what runs get now: effective_stage of waffle's flag and the row
     everyone: bool | None  # waffle's Everyone override, which beats any stage
     history: list[RolloutChange]
     split: ArmSplit
+
+    @property
+    def label(self) -> str:
+        return describe_stage(self.stage, self.rollout.percent)
+
+    @property
+    def set_outside_page(self) -> bool:
+        """Active through waffle's admin while this page's row says off (or there is none)."""
+        return self.stage != self.rollout.stage
 
 
 def arm_split(brand: Brand, tool: str, *, experiment: str = "") -> ArmSplit:
@@ -78,10 +95,12 @@ def tool_rollout(brand: Brand, tool: str) -> ToolRollout:
     history = (
         list(rollout.changes.select_related("changed_by")[:HISTORY_LIMIT]) if rollout.pk else []
     )
+    active = flag is not None and flag.is_active_for_brand(brand)
     return ToolRollout(
         tool=tool,
         flag_name=flag_name,
         rollout=rollout,
+        stage=effective_stage(active=active, row_stage=rollout.stage),
         everyone=flag.everyone if flag else None,
         history=history,
         split=arm_split(brand, tool, experiment=rollout.experiment),

@@ -20,7 +20,15 @@ from copilot.models import Brand, Ticket
 from rollout.assignment import BUCKETS, bucket_for
 from rollout.exceptions import REASON_REQUIRED, InvalidRolloutChange, ReasonRequired, UnknownTool
 from rollout.flags import FETCH_ORDERS, KILL_SWITCH, TOOL_FLAGS
-from rollout.models import BrandFlag, BrandRollout, RolloutChange, Stage, rollout_cache_key
+from rollout.models import (
+    BrandFlag,
+    BrandRollout,
+    RolloutChange,
+    Stage,
+    describe_stage,
+    effective_stage,
+    rollout_cache_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +128,7 @@ def _decide(
         )
     state = _rollout_state(flag, ticket.brand_id)
     experiment = state["experiment"] if state else ""
-    # Active in waffle with no rollout row (waffle's admin, or Everyone = Yes): fully on.
-    stage = state["stage"] if state and state["stage"] != Stage.OFF else Stage.ON
+    stage = effective_stage(active=True, row_stage=state["stage"] if state else None)
     if stage == Stage.SHADOW:
         return ToolDecision(
             **decision,
@@ -268,7 +275,13 @@ def rollout_set_stage(
             raise InvalidRolloutChange("Give a percent between 0.1 and 100.")
     with transaction.atomic():
         flag, rollout = _locked_rollout(brand=brand, tool=tool)
-        before = rollout.describe()
+        active = (
+            flag.everyone if flag.everyone is not None else flag.brands.filter(pk=brand.pk).exists()
+        )
+        # "From" is what runs got until now, even when waffle's admin set it.
+        before = describe_stage(
+            effective_stage(active=active, row_stage=rollout.stage), rollout.percent
+        )
         rollout.stage = stage
         if stage == Stage.PERCENT:
             rollout.percent = value

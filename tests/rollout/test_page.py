@@ -223,3 +223,43 @@ def test_waffles_admin_pages_keep_working(brand, admin_client):
         admin_client.get(reverse("admin:rollout_brandflag_change", args=[flag.pk])).status_code
         == 200
     )
+
+
+def test_the_page_costs_the_same_queries_whatever_the_history_and_traffic(brand, member, generate):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin, user = member(brand, Role.ADMIN)
+    rollout_set_stage(brand=brand, tool="fetch_orders", stage="on", user=user, reason="a")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin.get(page_url(brand)).status_code == 200
+        return len(captured)
+
+    queries()  # warms waffle's cache for the kill switch
+    before = queries()
+    for n in range(10):
+        stage = "percent" if n % 2 == 0 else "on"
+        rollout_set_stage(
+            brand=brand, tool="fetch_orders", stage=stage, percent="50", user=user, reason="b"
+        )
+        generate(TicketFactory(brand=brand))
+
+    assert queries() == before <= 10
+
+
+def test_a_brand_switched_on_in_waffles_admin_shows_as_on_and_moves_from_on(
+    brand, member, enable_fetch_orders
+):
+    """The demo seed and waffle's admin add brands to the flag without a rollout row."""
+    enable_fetch_orders(brand)
+    admin, _ = member(brand, Role.ADMIN)
+
+    html = admin.get(page_url(brand)).content.decode()
+    admin.post(stage_url(brand), {"stage": "off", "reason": "take it over here"})
+
+    assert 'data-stage="on"' in html and "waffle's admin (flag" in html
+    change = RolloutChange.objects.get()
+    assert (change.from_value, change.to_value) == ("on", "off")
+    assert plan_for(TicketFactory(brand=brand)).available_tools == ()
