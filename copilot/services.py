@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audit.models import Trace
 from audit.services import trace_record
-from copilot.agent import engine
+from copilot.agent import engine, shadow
 from copilot.agent.providers import provider_for
 from copilot.exceptions import DraftAlreadyDecided, DraftConflict, DraftNotReady
 from copilot.models import Brand, Customer, Draft, Message, Ticket
@@ -119,6 +119,9 @@ def draft_generate(*, draft_id: int, provider_name: str | None = None) -> Draft 
     plan = plan_for(ticket)
     provider = provider_for(ticket.brand, provider_name)
     result = engine.run(ticket=ticket, plan=plan, provider=provider)
+    if plan.shadow_tools:
+        # After the draft is written, so nothing the shadow call returns can reach it.
+        result.trace.spans.extend(shadow.run(ticket=ticket, plan=plan))
 
     with transaction.atomic():
         draft = Draft.objects.select_for_update().get(pk=draft_id)

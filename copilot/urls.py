@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from copilot import views
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("b/<slug:slug>/", views.inbox, name="inbox"),
+    path("b/<slug:slug>/rollout/", include("rollout.urls")),
     path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:ticket_id>/regenerate/", views.ticket_regenerate, name="ticket_regenerate"),
     path("drafts/<int:draft_id>/", views.draft_panel, name="draft_panel"),

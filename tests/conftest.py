@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
 
@@ -110,7 +111,9 @@ def _redis_reachable(url: str) -> bool:
 def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen]:
     """A real `celery worker` process consuming from Redis against the test database.
 
-    The test process stops running tasks eagerly and publishes to the same broker.
+    The test process stops running tasks eagerly and publishes to the same broker. When the
+    test process uses a Redis cache (override `CACHES` before asking for this fixture), the
+    worker is given the same one, so both read and flush the same waffle state.
     """
     require(_redis_reachable(REDIS_URL), f"needs Redis at {REDIS_URL}")
     import redis
@@ -127,6 +130,9 @@ def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen]:
         "SECRET_KEY": "worker-test-key",
         "DEBUG": "0",
     }
+    cache = django_settings.CACHES["default"]
+    if cache["BACKEND"].endswith("RedisCache"):
+        env["CACHE_URL"] = cache["LOCATION"]
     log = open(artifacts_dir() / "celery-worker.log", "w")  # noqa: SIM115
     worker = subprocess.Popen(
         [

@@ -1,0 +1,30 @@
+"""Errors of the rollout app, each with a stable code shown in the UI and the logs."""
+
+from __future__ import annotations
+
+
+class RolloutError(Exception):
+    code = "rollout_error"
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+REASON_REQUIRED = "Say why you make this change: a reason is required."
+
+
+class ReasonRequired(RolloutError):
+    """Every change to a rollout must say why."""
+
+    code = "reason_required"
+
+
+class InvalidRolloutChange(RolloutError):
+    code = "invalid_rollout_change"
+
+
+class UnknownTool(RolloutError):
+    code = "unknown_tool"
+    status = 404
