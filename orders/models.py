@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from copilot.crypto import EncryptedJSONField
 from copilot.models import Brand, Customer
 from orders.schema import DEFAULT_ALLOWED_FIELDS, OrderStatus
 
@@ -23,7 +24,14 @@ class OrderSource(models.Model):
     brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="order_source")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.DEMO)
     shop_url = models.URLField(blank=True)
-    timeout_seconds = models.FloatField(default=5.0)
+    credentials = EncryptedJSONField(
+        blank=True,
+        default=dict,
+        help_text="Encrypted at rest: {'access_token': ...} (Shopify) or {'api_key': ...}.",
+    )
+    timeout_seconds = models.FloatField(
+        default=5.0, help_text="Per HTTP call; a lookup also stops at the run's deadline."
+    )
     allowed_fields = models.JSONField(
         default=default_allowed_fields,
         help_text="Order fields the model, the trace and the agent may see.",
