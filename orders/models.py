@@ -21,6 +21,9 @@ class OrderSource(models.Model):
         SHOPIFY = "shopify", "Shopify"
         PRESTASHOP = "prestashop", "PrestaShop"
 
+    # The one credential each kind needs, by its name inside `credentials`.
+    CREDENTIAL_KEYS: dict[str, str] = {Kind.SHOPIFY: "access_token", Kind.PRESTASHOP: "api_key"}
+
     brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="order_source")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.DEMO)
     shop_url = models.URLField(blank=True)
@@ -39,6 +42,13 @@ class OrderSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brand}: {self.get_kind_display()}"
+
+    @property
+    def secret(self) -> str:
+        """The stored credential for this kind ("" if none); never render it."""
+        key = self.CREDENTIAL_KEYS.get(self.kind, "")
+        credentials = self.credentials if isinstance(self.credentials, dict) else {}
+        return str(credentials.get(key, "")) if key else ""
 
 
 STATUS_CHOICES = [(status.value, status.value.replace("_", " ")) for status in OrderStatus]

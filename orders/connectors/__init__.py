@@ -16,13 +16,12 @@ def connector_for(source: OrderSource, *, breaker: bool = True) -> OrderConnecto
     must reach the real system, whatever recent lookups did).
     """
     key = f"source-{source.pk or 'unsaved'}"
-    credentials = source.credentials if isinstance(source.credentials, dict) else {}
     if source.kind == OrderSource.Kind.DEMO:
         return DemoConnector(source.brand)
     if source.kind == OrderSource.Kind.SHOPIFY:
         return ShopifyConnector(
             shop_url=source.shop_url,
-            access_token=str(credentials.get("access_token", "")),
+            access_token=source.secret,
             call_timeout=source.timeout_seconds,
             source_key=key,
             breaker=breaker,
@@ -30,7 +29,7 @@ def connector_for(source: OrderSource, *, breaker: bool = True) -> OrderConnecto
     if source.kind == OrderSource.Kind.PRESTASHOP:
         return PrestaShopConnector(
             shop_url=source.shop_url,
-            api_key=str(credentials.get("api_key", "")),
+            api_key=source.secret,
             call_timeout=source.timeout_seconds,
             source_key=key,
             breaker=breaker,
