@@ -98,6 +98,11 @@ class FakeServer:
         with self._lock:
             self._faults.append((kind, times))
 
+    def heal(self) -> None:
+        """Drop every scripted fault: the system answers normally again."""
+        with self._lock:
+            self._faults.clear()
+
     def _next_fault(self) -> str | None:
         with self._lock:
             if not self._faults:
