@@ -50,10 +50,6 @@ class ConnectionCheck:
     message: str
     code: str = ""
 
-    @property
-    def ok(self) -> bool:
-        return self.result == "ok"
-
 
 def order_source_check(*, source: OrderSource) -> ConnectionCheck:
     """Ask the source's system whether it answers with these settings (the breaker is

@@ -190,7 +190,6 @@ class HttpClient:
             if breaker
             else None
         )
-        self.requests_made = 0
 
     def request_json(
         self,
@@ -273,7 +272,6 @@ class HttpClient:
             "attempt": attempt + 1,
             "timeout_s": round(timeout, 3),
         }
-        self.requests_made += 1
         try:
             response = _shared_client().request(
                 method,

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import os
+import subprocess
+import sys
 import time
+import uuid
 
 import pytest
 
 from orders.connectors.base import ConnectorCircuitOpen, ConnectorUnavailable
 from orders.connectors.http import CircuitBreaker, HttpClient, HttpPolicy, parse_retry_after
+from tests.conftest import REDIS_URL, ROOT, _redis_reachable, require
 
 
 def client(fake, **policy) -> HttpClient:
@@ -119,3 +124,37 @@ def test_retry_after_parsing():
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None
     later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)
     assert 25 < parse_retry_after(email.utils.format_datetime(later, usegmt=True)) <= 30
+
+
+@pytest.mark.services
+def test_breaker_state_is_shared_by_every_process_through_redis(settings):
+    """Opened in this process, seen as open by a separate Python process (a worker)."""
+    require(_redis_reachable(REDIS_URL), f"needs Redis at {REDIS_URL}")
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    key = f"xproc-{uuid.uuid4().hex}"
+    CircuitBreaker(key, failures=1, reset_seconds=60).record_failure()
+
+    script = (
+        "import django; django.setup(); "
+        "from orders.connectors.http import CircuitBreaker; "
+        f"print(CircuitBreaker({key!r}, failures=1, reset_seconds=60).state())"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", script],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "copilot.settings",
+            "DEBUG": "1",
+            "CACHE_URL": REDIS_URL,
+            "DATABASE_URL": "sqlite:///:memory:",
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert other.stdout.strip().splitlines()[-1] == "open"
