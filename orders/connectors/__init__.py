@@ -24,6 +24,7 @@ def connector_for(source: OrderSource, *, breaker: bool = True) -> OrderConnecto
             access_token=source.secret,
             call_timeout=source.timeout_seconds,
             source_key=key,
+            allowed_fields=source.allowed_fields,
             breaker=breaker,
         )
     if source.kind == OrderSource.Kind.PRESTASHOP:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -26,7 +27,7 @@ from orders.connectors.base import (
     ConnectorRateLimited,
 )
 from orders.connectors.http import HttpClient
-from orders.schema import LineItem, Order, OrderStatus, Shipment, TrackingEvent
+from orders.schema import ALL_FIELDS, LineItem, Order, OrderStatus, Shipment, TrackingEvent
 
 logger = logging.getLogger(__name__)
 
@@ -37,31 +38,39 @@ PAGE_SIZE = 10
 DEFAULT_QUERY_COST = 120.0
 
 _ORDER_FIELDS = """
-  id name email phone createdAt cancelledAt cancelReason
+  name email createdAt cancelledAt
   displayFinancialStatus displayFulfillmentStatus
   totalPriceSet { shopMoney { amount currencyCode } }
   totalRefundedSet { shopMoney { amount currencyCode } }
-  shippingAddress { address1 address2 city zip countryCodeV2 }
   lineItems(first: 20) { nodes { title quantity } }
-  refunds(first: 5) { createdAt totalRefundedSet { shopMoney { amount currencyCode } } }
   fulfillments(first: 10) {
-    status displayStatus createdAt estimatedDeliveryAt deliveredAt
+    status displayStatus estimatedDeliveryAt
     trackingInfo(first: 3) { company number url }
     events(first: 10, sortKey: HAPPENED_AT) { nodes { happenedAt status message city country } }
   }
 """
+# Personal data is only asked for when the brand allows it, so it never leaves Shopify
+# otherwise. (`email` is always read: it is how ownership is checked, never shown.)
+_OPTIONAL_FIELDS = {
+    "phone": "  phone\n",
+    "shipping_address": "  shippingAddress { address1 address2 city zip countryCodeV2 }\n",
+}
 
-ORDERS_QUERY = (
-    """
-query CopilotOrders($query: String!, $first: Int!, $after: String) {
-  orders(first: $first, after: $after, query: $query, sortKey: CREATED_AT, reverse: true) {
-    nodes {"""
-    + _ORDER_FIELDS
-    + """}
-    pageInfo { hasNextPage endCursor }
-  }
-}"""
-)
+
+def orders_query(allowed_fields: Iterable[str]) -> str:
+    """The orders search query, selecting personal fields only if they are allowed."""
+    allowed = set(allowed_fields)
+    extra = "".join(text for name, text in _OPTIONAL_FIELDS.items() if name in allowed)
+    return (
+        "query CopilotOrders($query: String!, $first: Int!, $after: String) {\n"
+        "  orders(first: $first, after: $after, query: $query, sortKey: CREATED_AT, "
+        "reverse: true) {\n"
+        "    nodes {" + _ORDER_FIELDS + extra + "}\n"
+        "    pageInfo { hasNextPage endCursor }\n"
+        "  }\n"
+        "}"
+    )
+
 
 SHOP_QUERY = "query CopilotCheck { shop { name } }"
 
@@ -101,11 +110,13 @@ class ShopifyConnector:
         access_token: str,
         call_timeout: float,
         source_key: str,
+        allowed_fields: Iterable[str] = ALL_FIELDS,
         breaker: bool = True,
     ) -> None:
         if not shop_url or not access_token:
             raise ConnectorNotConfigured("The Shopify shop URL or access token is missing.")
         self.source_key = source_key
+        self.query = orders_query(allowed_fields)
         self.http = HttpClient(
             vendor="shopify",
             source_key=source_key,
@@ -145,7 +156,7 @@ class ShopifyConnector:
         after: str | None = None
         for _page in range(settings.ORDERS_SHOPIFY_MAX_PAGES):
             data = self._graphql(
-                ORDERS_QUERY,
+                self.query,
                 {"query": query, "first": PAGE_SIZE, "after": after},
                 deadline=deadline,
             )

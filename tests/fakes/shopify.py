@@ -44,9 +44,7 @@ def fulfillment(
     return {
         "status": status,
         "displayStatus": display,
-        "createdAt": "2026-11-20T09:00:00Z",
         "estimatedDeliveryAt": estimated,
-        "deliveredAt": None,
         "trackingInfo": tracking,
         "events": {"nodes": events or []},
     }
@@ -66,13 +64,11 @@ def order(
     fulfillments: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
-        "id": f"gid://shopify/Order/{abs(hash(name)) % 10**10}",
         "name": name,
         "email": email,
         "phone": "+33 6 12 34 56 78",
         "createdAt": created,
         "cancelledAt": cancelled_at,
-        "cancelReason": "CUSTOMER" if cancelled_at else None,
         "displayFinancialStatus": financial,
         "displayFulfillmentStatus": fulfillment_status,
         "totalPriceSet": money(total),
@@ -85,11 +81,6 @@ def order(
             "countryCodeV2": "FR",
         },
         "lineItems": {"nodes": [{"title": t, "quantity": q} for t, q in items or [("Mug", 1)]]},
-        "refunds": (
-            [{"createdAt": "2026-11-21T10:00:00Z", "totalRefundedSet": money(refunded)}]
-            if refunded not in ("0", "0.0")
-            else []
-        ),
         "fulfillments": fulfillments or [],
     }
 
@@ -284,7 +275,12 @@ class FakeShopify(FakeServer):
         matched = self._search(str(variables.get("query") or ""))
         start = int(variables.get("after") or 0)
         first = int(variables["first"])
-        page = matched[start : start + first]
+        # GraphQL answers only what was selected.
+        unselected = [f for f in ("phone", "shippingAddress") if f not in query]
+        page = [
+            {k: v for k, v in node.items() if k not in unselected}
+            for node in matched[start : start + first]
+        ]
         has_next = start + first < len(matched)
         return Reply(
             200,

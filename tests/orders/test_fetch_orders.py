@@ -327,6 +327,9 @@ def test_by_default_no_address_phone_payment_or_email_leaves_the_connector(
     for leaked in ("Rue Secrète", "69001", "+33 6 12", "ana@example.com", "gid://"):
         assert leaked not in dumped
     assert set(span.result["orders"][0]) <= set(OrderSource().allowed_fields)
+    # Personal fields are not even asked of Shopify.
+    query = json.loads(shopify.graphql_requests()[0].body)["query"]
+    assert "shippingAddress" not in query and "phone" not in query
 
 
 def test_a_brand_that_allows_the_phone_gets_only_that_extra(brand, enable_fetch_orders, shopify):
@@ -346,3 +349,5 @@ def test_a_brand_that_allows_the_phone_gets_only_that_extra(brand, enable_fetch_
         "status": "in_transit",
         "phone": "+33 6 12 34 56 78",
     }
+    query = json.loads(shopify.graphql_requests()[0].body)["query"]
+    assert "phone" in query and "shippingAddress" not in query
