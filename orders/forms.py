@@ -39,11 +39,14 @@ class OrderSourceForm(forms.ModelForm):
         help_text="What the model, the trace and the agent may see of an order.",
     )
     shop_url = forms.URLField(
+        label="Shop URL",
         required=False,
         assume_scheme="https",
         help_text="Shopify: https://your-shop.myshopify.com. PrestaShop: the shop's base URL.",
     )
-    timeout_seconds = forms.FloatField(min_value=0.5, max_value=30.0, initial=5.0)
+    timeout_seconds = forms.FloatField(
+        label="Timeout per call (seconds)", min_value=0.5, max_value=30.0, initial=5.0
+    )
 
     class Meta:
         model = OrderSource
