@@ -210,3 +210,14 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# --- Order sources (orders app): the shared HTTP helper and circuit breaker -------------
+ORDERS_HTTP_MAX_RETRIES = env_int("ORDERS_HTTP_MAX_RETRIES", 2)
+ORDERS_HTTP_BACKOFF_SECONDS = env_float("ORDERS_HTTP_BACKOFF_SECONDS", 0.25)
+ORDERS_HTTP_BACKOFF_MAX_SECONDS = env_float("ORDERS_HTTP_BACKOFF_MAX_SECONDS", 4.0)
+ORDERS_CIRCUIT_FAILURES = env_int("ORDERS_CIRCUIT_FAILURES", 5)
+ORDERS_CIRCUIT_RESET_SECONDS = env_float("ORDERS_CIRCUIT_RESET_SECONDS", 30.0)
+ORDERS_SHOPIFY_MAX_PAGES = env_int("ORDERS_SHOPIFY_MAX_PAGES", 3)
+# httpx logs whole URLs at INFO, query strings (customer emails) included; the helper logs
+# its own events without them.
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}

@@ -37,6 +37,8 @@ class ToolContext:
     customer: Customer | None
     ticket_order_numbers: tuple[str, ...]
     deadline: float  # time.monotonic() value past which the tool must give up
+    # Shared by every tool call of one run, so a tool never repeats a lookup within a run.
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - time.monotonic())

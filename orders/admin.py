@@ -1,12 +1,34 @@
-from django.contrib import admin
+from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from orders import services
+from orders.forms import OrderSourceForm
 from orders.models import DemoOrder, DemoShipment, OrderSource
 
 
 @admin.register(OrderSource)
 class OrderSourceAdmin(admin.ModelAdmin):
+    """The credential is write-only here too: the form has no field that renders it."""
+
+    form = OrderSourceForm
+    fields = ["brand", "kind", "shop_url", "secret", "timeout_seconds", "allowed_fields"]
     list_display = ["brand", "kind", "shop_url", "timeout_seconds"]
     list_filter = ["kind"]
+
+    def save_model(self, request: HttpRequest, obj: OrderSource, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        services.order_source_update(
+            source=obj,
+            kind=data["kind"],
+            shop_url=data.get("shop_url", ""),
+            timeout_seconds=data["timeout_seconds"],
+            allowed_fields=data.get("allowed_fields", []),
+            secret=data.get("secret", ""),
+        )
 
 
 class DemoShipmentInline(admin.TabularInline):

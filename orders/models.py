@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from copilot.crypto import EncryptedJSONField
 from copilot.models import Brand, Customer
 from orders.schema import DEFAULT_ALLOWED_FIELDS, OrderStatus
 
@@ -20,10 +21,20 @@ class OrderSource(models.Model):
         SHOPIFY = "shopify", "Shopify"
         PRESTASHOP = "prestashop", "PrestaShop"
 
+    # The one credential each kind needs, by its name inside `credentials`.
+    CREDENTIAL_KEYS: dict[str, str] = {Kind.SHOPIFY: "access_token", Kind.PRESTASHOP: "api_key"}
+
     brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="order_source")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.DEMO)
     shop_url = models.URLField(blank=True)
-    timeout_seconds = models.FloatField(default=5.0)
+    credentials = EncryptedJSONField(
+        blank=True,
+        default=dict,
+        help_text="Encrypted at rest: {'access_token': ...} (Shopify) or {'api_key': ...}.",
+    )
+    timeout_seconds = models.FloatField(
+        default=5.0, help_text="Per HTTP call; a lookup also stops at the run's deadline."
+    )
     allowed_fields = models.JSONField(
         default=default_allowed_fields,
         help_text="Order fields the model, the trace and the agent may see.",
@@ -31,6 +42,13 @@ class OrderSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brand}: {self.get_kind_display()}"
+
+    @property
+    def secret(self) -> str:
+        """The stored credential for this kind ("" if none); never render it."""
+        key = self.CREDENTIAL_KEYS.get(self.kind, "")
+        credentials = self.credentials if isinstance(self.credentials, dict) else {}
+        return str(credentials.get(key, "")) if key else ""
 
 
 STATUS_CHOICES = [(status.value, status.value.replace("_", " ")) for status in OrderStatus]

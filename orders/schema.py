@@ -98,6 +98,10 @@ class Order:
     estimated_delivery: dt.date | None = None
     total: Decimal | None = None
     currency: str = ""
+    cancelled_at: dt.datetime | None = None
+    refunded_total: Decimal | None = None
+    # The order system's own words for the status ("Expédié", "PARTIALLY_FULFILLED").
+    source_status: str = ""
     customer_email: str = ""
     shipping_address: str = ""
     phone: str = ""
@@ -118,6 +122,11 @@ class Order:
             ),
             "total": str(self.total) if self.total is not None else None,
             "currency": self.currency,
+            "cancelled_at": self.cancelled_at.isoformat() if self.cancelled_at else None,
+            "refunded_total": (
+                str(self.refunded_total) if self.refunded_total is not None else None
+            ),
+            "source_status": self.source_status,
             "customer_email": self.customer_email,
             "shipping_address": self.shipping_address,
             "phone": self.phone,
@@ -139,6 +148,9 @@ DEFAULT_ALLOWED_FIELDS: tuple[str, ...] = (
     "estimated_delivery",
     "total",
     "currency",
+    "cancelled_at",
+    "refunded_total",
+    "source_status",
 )
 ALL_FIELDS: tuple[str, ...] = (
     *DEFAULT_ALLOWED_FIELDS,

@@ -8,21 +8,27 @@ widen access.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
+from django.utils.timezone import now
 
+from copilot.crypto import SecretUnreadable
 from copilot.tools import Tool, ToolContext, ToolError, ToolOutput
 from orders.connectors import connector_for
-from orders.connectors.base import ConnectorError
+from orders.connectors.base import ConnectorError, OrderConnector
 from orders.models import OrderSource
 from orders.schema import Order
 
 logger = logging.getLogger(__name__)
 
 MAX_ORDERS = 3
+_MEMO_SOURCE = "orders.source"
+_MEMO_CONNECTOR = "orders.connector"
+_MEMO_READS = "orders.reads"
 ORDER_NUMBER_PATTERN = re.compile(r"^#?[A-Za-z0-9][A-Za-z0-9\-]{2,39}$")
 
 PARAMETERS: dict[str, Any] = {
@@ -53,8 +59,62 @@ def _owned_by(order: Order, email: str) -> bool:
     return bool(email) and order.customer_email.strip().lower() == email.strip().lower()
 
 
+@dataclass(frozen=True)
+class _Read:
+    """Orders as read once in this run, with when they were read."""
+
+    orders: list[Order]
+    read_at: dt.datetime
+
+
+def _source(ctx: ToolContext) -> OrderSource:
+    """The brand's order source (the demo store when it has none), read once per run."""
+    if _MEMO_SOURCE not in ctx.memo:
+        ctx.memo[_MEMO_SOURCE] = OrderSource.objects.filter(brand=ctx.brand).first() or OrderSource(
+            brand=ctx.brand, kind=OrderSource.Kind.DEMO
+        )
+    return ctx.memo[_MEMO_SOURCE]
+
+
+def _connector(ctx: ToolContext, source: OrderSource) -> OrderConnector:
+    """One connector per run, so its own caches (states, carriers...) serve every call."""
+    if _MEMO_CONNECTOR not in ctx.memo:
+        ctx.memo[_MEMO_CONNECTOR] = connector_for(source)
+    return ctx.memo[_MEMO_CONNECTOR]
+
+
+def _lookup(
+    ctx: ToolContext, connector: OrderConnector, *, number: str, email: str, timeout: float
+) -> tuple[_Read, bool]:
+    """The orders for this call and whether they came from an earlier read in this run."""
+    reads: dict[tuple[str, str], _Read] = ctx.memo.setdefault(_MEMO_READS, {})
+    recent = reads.get(("recent", email.lower()))
+    if number:
+        known = reads.get(("number", number))
+        if known is not None:
+            return known, True
+        if recent is not None:
+            matches = [o for o in recent.orders if normalize_order_number(o.number) == number]
+            if matches:
+                return _Read(orders=matches, read_at=recent.read_at), True
+        found = connector.order_by_number(number=number, timeout=timeout)
+        read = _Read(orders=[found] if found and _owned_by(found, email) else [], read_at=now())
+        reads[("number", number)] = read
+        return read, False
+    if recent is not None:
+        return recent, True
+    orders = connector.orders_for_customer(email=email, limit=MAX_ORDERS, timeout=timeout)
+    read = _Read(orders=[o for o in orders if _owned_by(o, email)], read_at=now())
+    reads[("recent", email.lower())] = read
+    return read, False
+
+
 def fetch_orders(ctx: ToolContext, arguments: dict[str, Any]) -> ToolOutput:
-    """Read this ticket's customer's orders; raise ToolError with a stable code on failure."""
+    """Read this ticket's customer's orders; raise ToolError with a stable code on failure.
+
+    Each lookup is made at most once per run; the result says which system answered and
+    when it was read, and holds only the fields the brand allows.
+    """
     raw_number = arguments.get("order_number")
     if raw_number is not None and not isinstance(raw_number, str):
         raise ToolError("invalid_arguments", "order_number must be a string.")
@@ -70,19 +130,17 @@ def fetch_orders(ctx: ToolContext, arguments: dict[str, Any]) -> ToolOutput:
             "The customer is not identified and gave no order number; ask for one.",
         )
 
-    source = OrderSource.objects.filter(brand=ctx.brand).first() or OrderSource(
-        brand=ctx.brand, kind=OrderSource.Kind.DEMO
-    )
-    connector = connector_for(source)
-    timeout = min(source.timeout_seconds, ctx.remaining())
+    try:
+        source = _source(ctx)
+    except SecretUnreadable as error:
+        logger.error("orders.fetch_orders.secret_unreadable", extra={"brand": ctx.brand.pk})
+        raise ToolError(error.code, "The order source's credentials cannot be read.") from error
+    timeout = ctx.remaining()
     if timeout <= 0:
         raise ToolError("deadline_exceeded", "No time left in this run.", retryable=False)
     try:
-        if number:
-            found = connector.order_by_number(number=number, timeout=timeout)
-            orders = [found] if found and _owned_by(found, email) else []
-        else:
-            orders = connector.orders_for_customer(email=email, limit=MAX_ORDERS, timeout=timeout)
+        connector = _connector(ctx, source)
+        read, cached = _lookup(ctx, connector, number=number, email=email, timeout=timeout)
     except ConnectorError as error:
         logger.warning(
             "orders.fetch_orders.failed",
@@ -90,13 +148,12 @@ def fetch_orders(ctx: ToolContext, arguments: dict[str, Any]) -> ToolOutput:
         )
         raise ToolError(error.code, error.message, retryable=error.retryable) from error
 
-    read_at = timezone.now()
     data: dict[str, Any] = {
         "source": connector.label,
-        "read_at": read_at.isoformat(timespec="seconds"),
-        "orders": [order.to_dict(source.allowed_fields) for order in orders],
+        "read_at": read.read_at.isoformat(timespec="seconds"),
+        "orders": [order.to_dict(source.allowed_fields) for order in read.orders],
     }
-    if not orders:
+    if not read.orders:
         data["message"] = (
             f"No order {number} was found for this customer."
             if number
@@ -104,7 +161,12 @@ def fetch_orders(ctx: ToolContext, arguments: dict[str, Any]) -> ToolOutput:
         )
     return ToolOutput(
         data=data,
-        attributes={"source": connector.label, "read_at": data["read_at"], "found": len(orders)},
+        attributes={
+            "source": connector.label,
+            "read_at": data["read_at"],
+            "found": len(read.orders),
+            "cached": cached,
+        },
     )
 
 

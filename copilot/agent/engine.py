@@ -95,6 +95,7 @@ class _Run:
         self.tool_calls = 0
         self.tools_used: list[str] = []
         self.seen_calls: set[str] = set()
+        self.tool_memo: dict[str, Any] = {}
         self.model = provider.model
 
     # --- spans -----------------------------------------------------------------------
@@ -314,6 +315,7 @@ class _Run:
             customer=self.ticket.customer,
             ticket_order_numbers=self.order_numbers,
             deadline=min(self.deadline, time.monotonic() + self.limits.tool_timeout_seconds),
+            memo=self.tool_memo,
         )
         started = time.monotonic()
         attributes = {"gen_ai.tool.name": tool.name, "gen_ai.tool.call.id": call.id}

@@ -45,10 +45,25 @@ class ConnectorBadResponse(ConnectorError):
     code = "order_source_bad_response"
 
 
+class ConnectorNotFound(ConnectorError):
+    """The order system answered 404 for its own API: usually a wrong shop URL."""
+
+    code = "order_source_not_found"
+
+
+class ConnectorCircuitOpen(ConnectorUnavailable):
+    """The source failed repeatedly; calls are skipped until a probe succeeds."""
+
+    code = "order_source_circuit_open"
+
+
 class OrderConnector(Protocol):
     """Reads orders from one brand's order system and returns normalized `Order`s."""
 
     label: str  # shown to agents as the data's origin, e.g. "Shopify"
+
+    # `timeout` is the whole lookup's budget in seconds; every HTTP call inside it also
+    # stops at the source's own per-call timeout.
 
     def orders_for_customer(self, *, email: str, limit: int, timeout: float) -> list[Order]:
         """The customer's most recent orders, newest first."""
@@ -56,4 +71,8 @@ class OrderConnector(Protocol):
 
     def order_by_number(self, *, number: str, timeout: float) -> Order | None:
         """The order with this number, or None. Ownership is checked by the caller."""
+        ...
+
+    def check(self, *, timeout: float) -> None:
+        """Return if the source answers with these credentials; raise ConnectorError if not."""
         ...

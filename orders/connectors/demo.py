@@ -32,6 +32,9 @@ class DemoConnector:
         row = self._orders().filter(number__iexact=number).first()
         return _normalize(row) if row else None
 
+    def check(self, *, timeout: float) -> None:
+        """The demo store is the database: it always answers."""
+
 
 def _normalize(row: DemoOrder) -> Order:
     return Order(

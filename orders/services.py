@@ -1,0 +1,74 @@
+"""Writes of the orders app: a brand's order source, and checking that it answers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from orders.connectors import connector_for
+from orders.connectors.base import (
+    ConnectorAuthError,
+    ConnectorError,
+    ConnectorRateLimited,
+    ConnectorUnavailable,
+)
+from orders.models import OrderSource
+
+logger = logging.getLogger(__name__)
+
+CHECK_TIMEOUT_SECONDS = 10.0
+
+
+def order_source_update(
+    *,
+    source: OrderSource,
+    kind: str,
+    shop_url: str,
+    timeout_seconds: float,
+    allowed_fields: list[str],
+    secret: str = "",
+) -> OrderSource:
+    """Store the brand's order source. An empty `secret` keeps the stored credential;
+    a new one replaces all stored credentials (encrypted by the field)."""
+    source.kind = kind
+    source.shop_url = shop_url
+    source.timeout_seconds = timeout_seconds
+    source.allowed_fields = list(allowed_fields)
+    if secret:
+        source.credentials = {OrderSource.CREDENTIAL_KEYS[kind]: secret}
+    source.save()
+    logger.info(
+        "orders.source.updated",
+        extra={"brand": source.brand_id, "kind": kind, "credential_changed": bool(secret)},
+    )
+    return source
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    result: str  # ok / auth_failed / unreachable / throttled / error
+    message: str
+    code: str = ""
+
+
+def order_source_check(*, source: OrderSource) -> ConnectionCheck:
+    """Ask the source's system whether it answers with these settings (the breaker is
+    bypassed: an admin checking a fix must reach the real system)."""
+    timeout = min(source.timeout_seconds, CHECK_TIMEOUT_SECONDS)
+    try:
+        connector_for(source, breaker=False).check(timeout=timeout)
+    except ConnectorAuthError as error:
+        check = ConnectionCheck("auth_failed", "Authentication failed.", error.code)
+    except ConnectorRateLimited as error:
+        check = ConnectionCheck("throttled", "The order system is throttling us.", error.code)
+    except ConnectorUnavailable as error:
+        check = ConnectionCheck("unreachable", "Unreachable.", error.code)
+    except ConnectorError as error:
+        check = ConnectionCheck("error", error.message, error.code)
+    else:
+        check = ConnectionCheck("ok", "OK: the order system answered.")
+    logger.info(
+        "orders.source.checked",
+        extra={"brand": source.brand_id, "kind": source.kind, "result": check.result},
+    )
+    return check

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from orders import views
+
+urlpatterns = [
+    path("b/<slug:slug>/settings/orders/", views.source_settings, name="order_source_settings"),
+    path("b/<slug:slug>/settings/orders/test/", views.source_test, name="order_source_test"),
+]
