@@ -268,6 +268,48 @@ def report_as_dict(report: Report) -> dict[str, Any]:
     return data
 
 
+def config_as_dict(config: ReplayConfiguration) -> dict[str, Any]:
+    """Exactly what a configuration version sets, as JSON-ready data."""
+    return {
+        "label": config.label,
+        "name": config.name,
+        "version": config.version,
+        "provider": config.provider,
+        "model": config.model,
+        "prompt_version": config.prompt_version,
+        "tools": config.tools,
+        "max_iterations": config.max_iterations,
+        "run_deadline_seconds": config.run_deadline_seconds,
+        "tool_timeout_seconds": config.tool_timeout_seconds,
+        "tone": config.tone,
+        "reply_language": config.reply_language,
+        "price_in_per_mtok": str(config.price_in_per_mtok),
+        "price_out_per_mtok": str(config.price_out_per_mtok),
+    }
+
+
+def replay_document(run: ReplayRun) -> dict[str, Any]:
+    """The whole run as one JSON-ready document: what ran, on what, the report, the rows."""
+    items = run_items(run)
+    return {
+        "run": {
+            "id": run.pk,
+            "brand": run.brand.slug,
+            "status": run.status,
+            "total": run.total,
+            "done": run.done,
+            "filters": run.filters,
+            "created_at": run.created_at.isoformat(),
+        },
+        "configs": {
+            "a": config_as_dict(run.config_a),
+            "b": config_as_dict(run.config_b) if run.config_b else None,
+        },
+        "report": report_as_dict(replay_report(run, items)),
+        "items": export_rows(run, items),
+    }
+
+
 EXPORT_FIELDS = (
     "run",
     "item",

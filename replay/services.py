@@ -87,7 +87,9 @@ def replay_config_save(
     return config
 
 
-def _eager() -> bool:
+def replay_advances_on_poll() -> bool:
+    """Whether runs move by `replay_advance` calls (no broker: Celery runs tasks eagerly,
+    which would replay a whole run inside the request that starts it) instead of workers."""
     from copilot.celery import app
 
     return bool(app.conf.task_always_eager)
@@ -139,7 +141,7 @@ def replay_start(
             )
             for seq, trace in enumerate(traces, start=1)
         )
-        if dispatch and not _eager():
+        if dispatch and not replay_advances_on_poll():
             ids = [item.pk for item in items]
             if not all(ids):  # backends that do not return ids from bulk_create
                 ids = list(run.items.order_by("seq").values_list("pk", flat=True))
@@ -147,7 +149,12 @@ def replay_start(
             transaction.on_commit(lambda: _enqueue(run.pk, chunks))
     logger.info(
         "replay.run.started",
-        extra={"brand": brand.pk, "run": run.pk, "items": run.total, "eager": _eager()},
+        extra={
+            "brand": brand.pk,
+            "run": run.pk,
+            "items": run.total,
+            "eager": replay_advances_on_poll(),
+        },
     )
     return run
 
