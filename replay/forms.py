@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from audit.models import Trace
 from copilot.agent import prompts
@@ -14,6 +16,7 @@ from replay.models import ReplayConfiguration
 from replay.selectors import ReplayFilters, configs_latest
 
 MAX_TICKETS = 5000
+DEFAULT_DAYS = 30
 
 
 class ReplayConfigForm(forms.Form):
@@ -71,6 +74,7 @@ class ReplayStartForm(forms.Form):
         self.fields["config_a"].queryset = latest
         self.fields["config_b"].queryset = latest
         self.fields["tool"].choices = [("", "any"), *((n, n) for n in registered_tool_names())]
+        self.fields["since"].initial = timezone.localdate() - dt.timedelta(days=DEFAULT_DAYS)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
