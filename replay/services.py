@@ -239,6 +239,9 @@ def replay_item(*, item: ReplayItem, config: ReplayConfiguration, side: str) -> 
     brand.reply_language = config.reply_language or brand.reply_language
     brand.prompt_version = config.prompt_version
     brand.ai_model = config.model or brand.ai_model
+    # Today's live token budget governs live drafts; a replay writes no trace, so it neither
+    # spends that budget nor may depend on how much of it today's traffic has used.
+    brand.daily_token_budget = 0
     ticket = copy.copy(item.ticket)
     ticket.brand = brand
     provider = provider_for(brand, config.provider)

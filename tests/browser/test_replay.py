@@ -49,6 +49,7 @@ def test_lead_starts_a_replay_watches_progress_and_opens_the_comparison(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.goto(f"/b/{brand.slug}/replay/")
+    page.screenshot(path=artifacts_dir() / "replay-home.png", full_page=True)
     page.get_by_label("Config A").select_option(label="with-tools v1")
     page.get_by_label("Config B").select_option(label="no-tools v1")
     page.get_by_role("button", name="Start replay").click()
