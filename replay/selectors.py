@@ -84,6 +84,16 @@ def config_latest(brand: Brand, name: str) -> ReplayConfiguration | None:
     return ReplayConfiguration.objects.filter(brand=brand, name=name).order_by("-version").first()
 
 
+def config_named(brand: Brand, spec: str) -> ReplayConfiguration | None:
+    """Configuration `name` (its latest version) or `name@N` (version N), or None."""
+    name, _, version = spec.partition("@")
+    if not version:
+        return config_latest(brand, name)
+    if not version.isdigit():
+        return None
+    return ReplayConfiguration.objects.filter(brand=brand, name=name, version=int(version)).first()
+
+
 def config_versions(brand: Brand, name: str) -> list[ReplayConfiguration]:
     """Every version of configuration `name`, newest first."""
     return list(ReplayConfiguration.objects.filter(brand=brand, name=name).order_by("-version"))

@@ -52,3 +52,19 @@ def test_command_refuses_unknown_names(brand, rules_config):
         call_command("replay", "--brand", brand.slug, "--since", TODAY, "--config", "baseline")
     with pytest.raises(CommandError, match="No brand"):
         call_command("replay", "--brand", "ghost", "--since", TODAY, "--config", "baseline")
+
+
+def test_command_runs_an_older_version_by_name_at_version(brand, past_ticket, rules_config):
+    past_ticket(brand, body="Where is my order NW-1001?", order="NW-1001")
+    rules_config(brand, "base")
+    rules_config(brand, "base", tools=[])  # version 2 offers no tool
+    out = StringIO()
+    call_command(
+        "replay", "--brand", brand.slug, "--since", TODAY, "--config", "base@1",
+        "--compare", "base", "--json", stdout=out, stderr=StringIO(),
+    )  # fmt: skip
+    document = json.loads(out.getvalue())
+    assert [document["configs"][side]["label"] for side in "ab"] == ["base v1", "base v2"]
+    assert [s["called_tools"] for s in document["report"]["sides"]] == [1, 0]
+    with pytest.raises(CommandError, match="No configuration"):
+        call_command("replay", "--brand", brand.slug, "--since", TODAY, "--config", "base@9")

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from copilot.models import Brand
 from replay.exceptions import ReplayError
 from replay.models import ReplayRun
-from replay.selectors import ReplayFilters, config_latest, replay_document
+from replay.selectors import ReplayFilters, config_named, replay_document
 from replay.services import replay_advance, replay_start
 
 
@@ -26,15 +26,18 @@ def _date(value: str) -> dt.date:
 class Command(BaseCommand):
     help = (
         "Replay a brand's past tickets on their recorded order data under a configuration "
-        "(latest version of NAME), optionally compared with another, and print the report."
+        "(latest version of NAME, or NAME@VERSION), optionally compared with another, and "
+        "print the report."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--brand", required=True, help="Brand slug.")
         parser.add_argument("--since", required=True, type=_date, help="First day (YYYY-MM-DD).")
         parser.add_argument("--until", type=_date, help="Last day, included.")
-        parser.add_argument("--config", required=True, help="Configuration name (side A).")
-        parser.add_argument("--compare", help="Configuration name to compare with (side B).")
+        parser.add_argument(
+            "--config", required=True, help="Configuration NAME (latest) or NAME@VERSION (A)."
+        )
+        parser.add_argument("--compare", help="Configuration to compare with (B), same form.")
         parser.add_argument("--tool", default="", help="Only runs that called this tool.")
         parser.add_argument("--outcome", default="", help="Only runs with this outcome.")
         parser.add_argument(
@@ -49,7 +52,7 @@ class Command(BaseCommand):
             raise CommandError(f"No brand {options['brand']!r}.")
         configs = []
         for name in filter(None, (options["config"], options["compare"])):
-            config = config_latest(brand, name)
+            config = config_named(brand, name)
             if config is None:
                 raise CommandError(f"No configuration {name!r} for {brand.slug}.")
             configs.append(config)
