@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
 
-from audit.models import Span
+from audit.models import Span, Trace
 from copilot.agent import engine
 from copilot.agent.providers import provider_for
 from copilot.models import Brand
@@ -47,6 +47,7 @@ CONFIG_FIELDS = (
     "price_out_per_mtok",
 )
 DEFAULT_CHUNK_SIZE = 25
+REPLAY_CRASHED = "replay_crashed"
 _MILLION = Decimal(1_000_000)
 
 
@@ -202,7 +203,7 @@ def replay_chunk_run(*, run_id: int, item_ids: list[int]) -> int:
     sides = [("a", run.config_a), ("b", run.config_b)]
     results = {
         item.pk: [
-            replay_item(item=item, config=config, side=side)
+            _replay_or_fail(item=item, config=config, side=side)
             for side, config in sides
             if config is not None
         ]
@@ -220,6 +221,26 @@ def replay_chunk_run(*, run_id: int, item_ids: list[int]) -> int:
     _finish_if_complete(run_id)
     logger.info("replay.chunk.done", extra={"run": run_id, "items": len(fresh)})
     return len(fresh)
+
+
+def _replay_or_fail(*, item: ReplayItem, config: ReplayConfiguration, side: str) -> ReplayResult:
+    """`replay_item`, or a failed result if it crashed: the engine itself never raises for
+    model or tool faults, so this is a bug, and one bad ticket must not stall the run."""
+    try:
+        return replay_item(item=item, config=config, side=side)
+    except Exception:
+        logger.exception(
+            "replay.item.crashed", extra={"run": item.run_id, "item": item.pk, "side": side}
+        )
+        return ReplayResult(
+            item=item,
+            side=side,
+            config=config,
+            outcome=Trace.Outcome.FAILED,
+            error_code=REPLAY_CRASHED,
+            reason="The replay of this ticket crashed; see the logs.",
+            provider=config.provider,
+        )
 
 
 def _finish_if_complete(run_id: int) -> None:

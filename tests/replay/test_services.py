@@ -305,3 +305,26 @@ def test_a_replay_writes_no_audit_trace_and_a_chunk_runs_once(brand, four_ticket
     assert ReplayResult.objects.filter(item__run=run).count() == 4
     assert Trace.objects.count() == traces_before
     assert ReplayConfiguration.objects.count() == 1
+
+
+def test_a_ticket_whose_replay_crashes_is_marked_failed_and_the_run_goes_on(
+    brand, four_tickets, rules_config, monkeypatch
+):
+    from copilot.agent import engine
+
+    real_run = engine.run
+    crashing_ticket = four_tickets[1].ticket_id
+
+    def run(*, ticket, **kwargs):
+        if ticket.pk == crashing_ticket:
+            raise RuntimeError("a bug")
+        return real_run(ticket=ticket, **kwargs)
+
+    monkeypatch.setattr(engine, "run", run)
+    run_ = run_to_end(
+        replay_start(brand=brand, config_a=rules_config(brand), filters=ReplayFilters(since=TODAY))
+    )
+    results = list(ReplayResult.objects.filter(item__run=run_).order_by("item__seq"))
+    assert [r.outcome for r in results] == ["answered", "failed", "answered", "answered"]
+    assert results[1].error_code == "replay_crashed"
+    assert replay_report(run_).sides[0].outcomes == {"answered": 3, "failed": 1}
