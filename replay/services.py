@@ -143,9 +143,7 @@ def replay_start(
             for seq, trace in enumerate(traces, start=1)
         )
         if dispatch and not replay_advances_on_poll():
-            ids = [item.pk for item in items]
-            if not all(ids):  # backends that do not return ids from bulk_create
-                ids = list(run.items.order_by("seq").values_list("pk", flat=True))
+            ids = [item.pk for item in items]  # SQLite and PostgreSQL return them
             chunks = [ids[i : i + run.chunk_size] for i in range(0, len(ids), run.chunk_size)]
             transaction.on_commit(lambda: _enqueue(run.pk, chunks))
     logger.info(
