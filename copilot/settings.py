@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "orders",
     "rollout",
     "audit",
+    "replay",
 ]
 
 MIDDLEWARE = [

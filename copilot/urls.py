@@ -21,5 +21,6 @@ urlpatterns = [
     path("traces/<int:trace_id>/", views.trace_detail, name="trace"),
     path("api/v1/tickets", views.api_ticket_create, name="api_ticket_create"),
     path("", include("orders.urls")),
+    path("", include("replay.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,7 @@ from copilot.agent.providers.base import (
     ToolCall,
 )
 from copilot.models import Brand, Message, Ticket
-from copilot.tools import ToolContext, ToolError, get_tool
+from copilot.tools import Tool, ToolContext, ToolError, get_tool
 from rollout.services import Plan
 
 logger = logging.getLogger(__name__)
@@ -80,8 +80,10 @@ class _Run:
         provider: Provider,
         limits: EngineLimits,
         on_span: Callable[[SpanData], None] | None = None,
+        tools: Mapping[str, Tool] | None = None,
     ):
         self.ticket = ticket
+        self.tools = tools
         self.on_span = on_span
         self.plan = plan
         self.provider = provider
@@ -122,6 +124,10 @@ class _Run:
             attributes=attributes,
         )
 
+    def tool(self, name: str) -> Tool | None:
+        """The tool `name` from the run's own tool set when it has one, else the registry."""
+        return self.tools.get(name) if self.tools is not None else get_tool(name)
+
     # --- the loop ----------------------------------------------------------------------
     def messages(self) -> list[dict[str, Any]]:
         brand = self.ticket.brand
@@ -160,7 +166,7 @@ class _Run:
 
     def execute(self) -> RunResult:
         messages = self.messages()
-        tools = [t for t in (get_tool(name) for name in self.plan.available_tools) if t]
+        tools = [t for t in (self.tool(name) for name in self.plan.available_tools) if t]
         specs = [tool.spec() for tool in tools]
         while True:
             if self.iterations >= self.limits.max_iterations:
@@ -263,7 +269,7 @@ class _Run:
 
     def call(self, call: ToolCall) -> dict[str, Any]:
         """Run one tool call through the safeguards; always returns what the model is told."""
-        tool = get_tool(call.name) if call.name in self.plan.available_tools else None
+        tool = self.tool(call.name) if call.name in self.plan.available_tools else None
         if tool is None:
             self.guardrail("tool_not_available", f"{call.name} is not available in this run.")
             return _error("tool_not_available", f"The tool {call.name} is not available.")
@@ -414,11 +420,13 @@ def run(
     provider: Provider,
     limits: EngineLimits | None = None,
     on_span: Callable[[SpanData], None] | None = None,
+    tools: Mapping[str, Tool] | None = None,
 ) -> RunResult:
     """Run the copilot on `ticket` with what `plan` allows; never raises for model or tool faults.
 
     `on_span` is called with each span as it is recorded (live progress); the trace itself is
-    returned whole in the result, to be stored once.
+    returned whole in the result, to be stored once. `tools`, when given, is the only place
+    the plan's tools are looked up (replay answers from recorded results this way).
     """
     return _Run(
         ticket=ticket,
@@ -426,4 +434,5 @@ def run(
         provider=provider,
         limits=limits or EngineLimits.from_settings(),
         on_span=on_span,
+        tools=tools,
     ).execute()
