@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from copilot import views
 
@@ -19,5 +19,6 @@ urlpatterns = [
     ),
     path("traces/<int:trace_id>/", views.trace_detail, name="trace"),
     path("api/v1/tickets", views.api_ticket_create, name="api_ticket_create"),
+    path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]
