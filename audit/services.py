@@ -227,6 +227,9 @@ def traces_purge(
                 Approval.objects.filter(trace_id__in=ids).delete()
                 spans += _delete_by_ids(cursor, Span._meta.db_table, "trace_id", ids)
                 traces += _delete_by_ids(cursor, Trace._meta.db_table, "id", ids)
+                if connection.vendor == "postgresql":
+                    # Inside a caller's transaction SET LOCAL would outlive this block.
+                    cursor.execute("SET LOCAL audit.allow_purge = 'off'")
     logger.info(
         "audit.traces.purged",
         extra={"cutoff": cutoff.isoformat(), "traces": traces, "spans": spans},
