@@ -11,6 +11,7 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
@@ -43,6 +44,8 @@ def _trace_list_page(request: HtmxHttpRequest, *, queue: bool) -> HttpResponse:
         "page": page,
         "more_query": more.urlencode(),
         "multi_brand": len(brands) > 1,
+        # Row links as prefix + id: one reverse() per page instead of one per row.
+        "trace_url": reverse("audit_traces"),
         "brands": brands,
     }
     template = "audit/traces.html"
@@ -136,13 +139,22 @@ def metrics(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             "m": data,
             "brand": data.brand,
             "totals": [
-                {"metric": c, "cells": [{"arm": a, "value": r[c]} for a, r in arm_rows.items()]}
-                for c in METRIC_COLUMNS
+                (metric, [(arm, *_cell(metric, row[metric])) for arm, row in arm_rows.items()])
+                for metric in METRIC_COLUMNS
             ],
             "arms": list(arm_rows),
             "columns": METRIC_COLUMNS,
+            # Cells are (metric, data value, shown text), prepared here: the page has
+            # thousands of them and template filters per cell would dominate its time.
             "day_rows": [
-                {"day": r.day, "arm": r.arm, "cells": list(r.metrics.as_row().items())}
+                (
+                    r.day.isoformat(),
+                    r.arm,
+                    [
+                        (metric, *_cell(metric, value))
+                        for metric, value in r.metrics.as_row().items()
+                    ],
+                )
                 for r in data.days
             ],
             "chart": _decision_chart(data),
@@ -150,6 +162,21 @@ def metrics(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             "brands": selectors.lead_brands(request.user),
         },
     )
+
+
+RATE_METRICS = frozenset({"acceptance_rate", "tool_call_rate"})
+
+
+def _cell(metric: str, value: object) -> tuple[str, str]:
+    """A metric value as (exact text for data-value, text a lead reads): rates in percent,
+    missing values as a dash."""
+    if value is None:
+        return "", "\u2013"  # en dash
+    if metric in RATE_METRICS:
+        return str(value), f"{float(value) * 100:.1f} %"  # type: ignore[arg-type]
+    if metric in {"latency_p50_ms", "latency_p95_ms"} and value == -1:
+        return str(value), "> 120000"
+    return str(value), str(value)
 
 
 def _decision_chart(data: selectors.BrandMetrics) -> dict[str, object]:
