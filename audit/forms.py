@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 
@@ -32,7 +33,9 @@ class TraceFilterForm(forms.Form):
     )
     grounding = forms.ChoiceField(required=False, choices=[*ANY, *Trace.Grounding.choices])
 
-    def __init__(self, *args, brands: list[Brand], fixed_sensitive: bool = False, **kwargs):
+    def __init__(
+        self, *args: Any, brands: list[Brand], fixed_sensitive: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.brands = brands
         self.fields["brand"].choices = [("", "All my brands"), *((b.slug, b.name) for b in brands)]

@@ -212,3 +212,12 @@ def test_without_the_hold_option_an_agent_sends_sensitive_drafts(brand, member, 
     sent = draft_accept(draft=trace.draft, user=agent, expected_version=trace.draft.version)
 
     assert sent.decision == Draft.Decision.ACCEPTED
+
+
+def test_the_inbox_links_leads_not_agents_to_the_audit(brand, member):
+    lead_client, _ = member(brand, Role.LEAD)
+    agent_client, _ = member(brand, Role.AGENT)
+    queue = reverse("audit_queue")
+
+    assert queue in lead_client.get(reverse("inbox", args=[brand.slug])).content.decode()
+    assert queue not in agent_client.get(reverse("inbox", args=[brand.slug])).content.decode()
