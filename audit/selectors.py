@@ -16,7 +16,7 @@ from django.http import Http404
 
 from audit import stats
 from audit.models import AuditPolicy, DailyRollup, Review, Span, Trace, Verdict
-from copilot.models import Brand, Membership, Role
+from copilot.models import Brand, Membership, Role, Ticket
 
 TRACE_FIELDS = (
     "id",
@@ -173,14 +173,14 @@ def trace_list(
 ) -> TracePage:
     """A page of traces matching `filters`, newest first, each annotated with its latest
     verdict; `next_cursor` continues after the last row (keyset, no OFFSET)."""
+    # Subject and brand name come as subqueries, which PostgreSQL evaluates for the rows
+    # of the page only, after the sort and limit; joins would run for every match.
     traces: QuerySet[Trace] = (
         Trace.objects.filter(brand_id__in=filters.brand_ids)
-        .select_related("brand", "ticket")
         .only(
             "id",
-            "brand__name",
-            "brand__slug",
-            "ticket__subject",
+            "brand_id",
+            "ticket_id",
             "created_at",
             "arm",
             "outcome",
@@ -191,7 +191,11 @@ def trace_list(
             "sensitive_reasons",
             "latency_ms",
         )
-        .annotate(verdict=_latest_verdict())
+        .annotate(
+            verdict=_latest_verdict(),
+            subject=Subquery(Ticket.objects.filter(pk=OuterRef("ticket_id")).values("subject")),
+            brand_name=Subquery(Brand.objects.filter(pk=OuterRef("brand_id")).values("name")),
+        )
         .order_by("-created_at", "-id")
     )
     if filters.date_from:
