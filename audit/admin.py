@@ -25,6 +25,9 @@ class TraceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):  # view only: traces never change
+        return False
+
     def has_delete_permission(self, request, obj=None):
         return False
 
