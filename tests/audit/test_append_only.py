@@ -14,6 +14,7 @@ from django.utils import timezone
 from audit.exceptions import TraceImmutable
 from audit.models import Review, Span, Trace
 from audit.services import traces_purge
+from tests.factories import DraftFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -118,8 +119,14 @@ def test_postgres_trigger_refuses_raw_sql_changes(brand, make_trace, sql):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_postgres_allow_purge_setting_is_transaction_local(brand, make_trace):
-    trace = make_trace(brand)
+def test_postgres_allow_purge_setting_is_transaction_local(brand):
+    # Rows written directly: trace_record would queue an (eager) rollup task on commit, and
+    # an eager task leaves Celery's producer pool on the default broker for later tests.
+    draft = DraftFactory(ticket__brand=brand)
+    trace = Trace.objects.create(
+        brand=brand, ticket=draft.ticket, draft=draft, provider="rules", outcome="answered"
+    )
+    Span.objects.create(trace=trace, seq=1, kind="llm", name="chat", started_at=timezone.now())
     _execute(("SET LOCAL audit.allow_purge = 'on'", []))
     # The setting ended with its transaction: the trigger refuses again.
     with pytest.raises(DatabaseError, match="append-only"):
