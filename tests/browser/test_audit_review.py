@@ -69,3 +69,27 @@ def test_lead_filters_the_queue_opens_a_trace_and_submits_a_verdict(page):
         "Order status was right.",
         lead.pk,
     )
+
+
+def test_lead_reads_the_metrics_chart_and_ab_report(page):
+    import datetime as dt
+
+    from audit.services import rollup_refresh
+
+    brand = BrandFactory(name="Northwind")
+    lead = UserFactory()
+    MembershipFactory(user=lead, brand=brand, role=Role.LEAD)
+    for arm in ("treatment", "control", "treatment"):
+        _trace(brand, "Where is my order?", "Hello", plan={"arm": arm})
+    rollup_refresh(brand_id=brand.pk, day=dt.datetime.now(dt.UTC).date())
+
+    page.goto("/login/")
+    page.get_by_label("Username").fill(lead.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"/audit/b/{brand.slug}/metrics/")
+
+    page.get_by_text("Not enough data yet").wait_for()
+    assert page.locator("svg.chart rect").count() == 8  # 2 arms x 4 decision states
+    assert page.locator('td[data-metric="drafts"][data-arm="all"]').first.inner_text() == "3"
+    page.screenshot(path=str(artifacts_dir() / "audit-metrics.png"), full_page=True)
