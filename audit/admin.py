@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from audit.models import Span, Trace
+from audit.models import AuditPolicy, Review, Span, Trace
 
 
 class SpanInline(admin.TabularInline):
@@ -25,5 +25,23 @@ class TraceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):  # view only: traces never change
+        return False
+
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditPolicy)
+class AuditPolicyAdmin(admin.ModelAdmin):
+    list_display = ["brand", "amount_threshold", "hold_sensitive_drafts"]
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ["trace", "verdict", "reviewer", "created_at"]
+    list_filter = ["verdict"]
+    readonly_fields = ["trace", "reviewer", "verdict", "note", "created_at"]
+
+    def has_add_permission(self, request):  # reviews are written from the trace page
         return False

@@ -1,10 +1,22 @@
-"""Reads of the audit app."""
+"""Reads of the audit app: who may audit, the trace lists, the metrics and the A/B report.
+
+Leads and admins audit their own brands only; anything else is a 404 so ids do not leak.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from audit.models import Trace
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
+
+from audit import stats
+from audit.models import AuditPolicy, DailyRollup, Review, Span, Trace, Verdict
+from copilot.models import Brand, Membership, Role, Ticket
 
 TRACE_FIELDS = (
     "id",
@@ -15,6 +27,7 @@ TRACE_FIELDS = (
     "model",
     "prompt_version",
     "plan",
+    "arm",
     "outcome",
     "iterations",
     "tool_calls_count",
@@ -25,6 +38,7 @@ TRACE_FIELDS = (
     "error_code",
     "grounding",
     "sensitive",
+    "sensitive_reasons",
 )
 SPAN_FIELDS = (
     "seq",
@@ -37,6 +51,10 @@ SPAN_FIELDS = (
     "attributes",
     "duration_ms",
 )
+LEAD_ROLES = (Role.LEAD, Role.ADMIN)
+PAGE_SIZE = 25  # a review queue is read a screen at a time; the page renders in a few ms
+# Below this many decided drafts in either arm the A/B report says "not enough data yet".
+MIN_DECIDED_PER_ARM = 30
 
 
 def trace_as_dict(trace: Trace) -> dict[str, Any]:
@@ -52,3 +70,381 @@ def trace_as_dict(trace: Trace) -> dict[str, Any]:
         for span in trace.spans.order_by("seq")
     ]
     return data
+
+
+# --- access ------------------------------------------------------------------------------------
+
+
+def policy_for(brand_id: int) -> AuditPolicy:
+    """The brand's audit policy, or the defaults (unsaved) when it never set one."""
+    return AuditPolicy.objects.filter(brand_id=brand_id).first() or AuditPolicy(brand_id=brand_id)
+
+
+def is_lead_of(user: AbstractBaseUser, brand_id: int) -> bool:
+    return Membership.objects.filter(user=user, brand_id=brand_id, role__in=LEAD_ROLES).exists()
+
+
+def lead_brands(user: AbstractBaseUser) -> list[Brand]:
+    """The brands `user` audits (lead or admin), by name; 404 when there are none."""
+    brands = list(
+        Brand.objects.filter(memberships__user=user, memberships__role__in=LEAD_ROLES).order_by(
+            "name"
+        )
+    )
+    if not brands:
+        raise Http404("Nothing to audit.")
+    return brands
+
+
+def access_trace_for_lead(user: AbstractBaseUser, trace_id: int) -> Trace:
+    """Trace `trace_id` with its spans and reviews, for a lead or admin of its brand; else 404."""
+    trace = (
+        Trace.objects.select_related("brand", "ticket", "draft")
+        .prefetch_related(
+            Prefetch("spans", queryset=Span.objects.order_by("seq")),
+            Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
+        )
+        .filter(
+            pk=trace_id,
+            brand__memberships__user=user,
+            brand__memberships__role__in=LEAD_ROLES,
+        )
+        .first()
+    )
+    if trace is None:
+        raise Http404("No such trace.")
+    return trace
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TraceFilters:
+    """What a lead narrows a trace list to; empty values do not filter."""
+
+    brand_ids: tuple[int, ...]
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    tool: str = ""  # "" any, "none" no tool call, or a tool name
+    outcome: str = ""
+    arm: str = ""
+    verdict: str = ""  # "" any, "unreviewed", or a Verdict value
+    sensitive: bool | None = None
+    grounding: str = ""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Keyset position: the (created_at, id) of the last row shown."""
+
+    created_at: dt.datetime
+    id: int
+
+    def encode(self) -> str:
+        return f"{self.created_at.isoformat()}_{self.id}"
+
+    @classmethod
+    def decode(cls, raw: str) -> Cursor | None:
+        moment, _, pk = raw.rpartition("_")
+        try:
+            created_at = dt.datetime.fromisoformat(moment)
+        except ValueError:
+            return None
+        if not pk.isdigit() or created_at.tzinfo is None:
+            return None
+        return cls(created_at=created_at, id=int(pk))
+
+
+@dataclass(frozen=True)
+class TracePage:
+    traces: list[Trace]
+    next_cursor: Cursor | None
+
+
+def _latest_verdict() -> Subquery:
+    return Subquery(
+        Review.objects.filter(trace=OuterRef("pk")).order_by("-id").values("verdict")[:1]
+    )
+
+
+def trace_list(
+    filters: TraceFilters, *, after: Cursor | None = None, limit: int = PAGE_SIZE
+) -> TracePage:
+    """A page of traces matching `filters`, newest first, each annotated with its latest
+    verdict; `next_cursor` continues after the last row (keyset, no OFFSET)."""
+    # Subject and brand name come as subqueries, which PostgreSQL evaluates for the rows
+    # of the page only, after the sort and limit; joins would run for every match.
+    traces: QuerySet[Trace] = (
+        Trace.objects.filter(brand_id__in=filters.brand_ids)
+        .only(
+            "id",
+            "brand_id",
+            "ticket_id",
+            "created_at",
+            "arm",
+            "outcome",
+            "tools_used",
+            "tool_calls_count",
+            "grounding",
+            "sensitive",
+            "sensitive_reasons",
+            "latency_ms",
+        )
+        .annotate(
+            verdict=_latest_verdict(),
+            subject=Subquery(Ticket.objects.filter(pk=OuterRef("ticket_id")).values("subject")),
+            brand_name=Subquery(Brand.objects.filter(pk=OuterRef("brand_id")).values("name")),
+        )
+        .order_by("-created_at", "-id")
+    )
+    if filters.date_from:
+        start = dt.datetime.combine(filters.date_from, dt.time.min, tzinfo=dt.UTC)
+        traces = traces.filter(created_at__gte=start)
+    if filters.date_to:
+        end = dt.datetime.combine(filters.date_to, dt.time.min, tzinfo=dt.UTC)
+        traces = traces.filter(created_at__lt=end + dt.timedelta(days=1))
+    if filters.tool == "none":
+        traces = traces.filter(tool_calls_count=0)
+    elif filters.tool:
+        traces = traces.filter(
+            Exists(
+                Span.objects.filter(trace=OuterRef("pk"), kind=Span.Kind.TOOL, name=filters.tool)
+            )
+        )
+    if filters.outcome:
+        traces = traces.filter(outcome=filters.outcome)
+    if filters.arm:
+        traces = traces.filter(arm=filters.arm)
+    if filters.sensitive is not None:
+        traces = traces.filter(sensitive=filters.sensitive)
+    if filters.grounding:
+        traces = traces.filter(grounding=filters.grounding)
+    if filters.verdict == "unreviewed":
+        traces = traces.filter(~Exists(Review.objects.filter(trace=OuterRef("pk"))))
+    elif filters.verdict:
+        # Start from the (few) reviews rather than test every trace's latest verdict.
+        newer = Review.objects.filter(trace_id=OuterRef("trace_id"), pk__gt=OuterRef("pk"))
+        latest = Review.objects.filter(verdict=filters.verdict).filter(~Exists(newer))
+        traces = traces.filter(pk__in=latest.values("trace_id"))
+    if after is not None:
+        traces = traces.filter(
+            Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, id__lt=after.id)
+        )
+    rows = list(traces[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more else None
+    return TracePage(
+        traces=rows, next_cursor=Cursor(last.created_at, last.pk) if last is not None else None
+    )
+
+
+# --- metrics -----------------------------------------------------------------------------------
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+@dataclass
+class ArmMetrics:
+    """The figures of one arm over some days, summed from rollup rows."""
+
+    drafts: int = 0
+    accepted: int = 0
+    edited: int = 0
+    rejected: int = 0
+    edit_distance_sum: float = 0.0
+    with_tool_calls: int = 0
+    tool_calls: int = 0
+    tool_errors: int = 0
+    safeguard_events: int = 0
+    sensitive: int = 0
+    reviewed: int = 0
+    verdicts: dict[str, int] = field(default_factory=dict)
+    grounding: dict[str, int] = field(default_factory=dict)
+    latency_histogram: dict[str, int] = field(default_factory=dict)
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: Decimal = Decimal(0)
+
+    def add(self, row: DailyRollup) -> None:
+        for name in (
+            "drafts",
+            "accepted",
+            "edited",
+            "rejected",
+            "edit_distance_sum",
+            "with_tool_calls",
+            "tool_calls",
+            "tool_errors",
+            "safeguard_events",
+            "sensitive",
+            "reviewed",
+            "tokens_in",
+            "tokens_out",
+            "cost",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(row, name))
+        for name in ("verdicts", "grounding", "latency_histogram"):
+            setattr(self, name, stats.merge_histograms([getattr(self, name), getattr(row, name)]))
+
+    @property
+    def decided(self) -> int:
+        return self.accepted + self.edited + self.rejected
+
+    @property
+    def undecided(self) -> int:
+        return self.drafts - self.decided
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        """Accepted as is, over decided drafts."""
+        return self.accepted / self.decided if self.decided else None
+
+    @property
+    def mean_edit_distance(self) -> float | None:
+        return self.edit_distance_sum / self.edited if self.edited else None
+
+    @property
+    def tool_call_rate(self) -> float | None:
+        """Drafts whose run called at least one tool, over drafts."""
+        return self.with_tool_calls / self.drafts if self.drafts else None
+
+    @property
+    def unnecessary_calls(self) -> int:
+        return self.verdicts.get(Verdict.UNNECESSARY_CALL, 0)
+
+    @property
+    def missed_calls(self) -> int:
+        return self.verdicts.get(Verdict.MISSED_CALL, 0)
+
+    @property
+    def latency_p50(self) -> int | None:
+        return stats.histogram_percentile(self.latency_histogram, 50)
+
+    @property
+    def latency_p95(self) -> int | None:
+        return stats.histogram_percentile(self.latency_histogram, 95)
+
+    def as_row(self) -> dict[str, Any]:
+        """Every figure as plain data: what the page shows and the exports write."""
+        return {
+            "drafts": self.drafts,
+            "accepted": self.accepted,
+            "edited": self.edited,
+            "rejected": self.rejected,
+            "undecided": self.undecided,
+            "acceptance_rate": _round(self.acceptance_rate),
+            "mean_edit_distance": _round(self.mean_edit_distance),
+            "with_tool_calls": self.with_tool_calls,
+            "tool_call_rate": _round(self.tool_call_rate),
+            "tool_calls": self.tool_calls,
+            "unnecessary_calls": self.unnecessary_calls,
+            "missed_calls": self.missed_calls,
+            "tool_errors": self.tool_errors,
+            "safeguard_events": self.safeguard_events,
+            "grounded": self.grounding.get(Trace.Grounding.GROUNDED, 0),
+            "generative": self.grounding.get(Trace.Grounding.GENERATIVE, 0),
+            "unverified": self.grounding.get(Trace.Grounding.UNVERIFIED, 0),
+            "sensitive": self.sensitive,
+            "reviewed": self.reviewed,
+            "latency_p50_ms": self.latency_p50,
+            "latency_p95_ms": self.latency_p95,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "cost": str(self.cost.quantize(Decimal("0.000001"))),
+        }
+
+
+METRIC_COLUMNS = tuple(ArmMetrics().as_row())
+
+
+@dataclass(frozen=True)
+class ABReport:
+    """Treatment vs control on the acceptance rate (accepted as is / decided drafts)."""
+
+    treatment_accepted: int
+    treatment_decided: int
+    control_accepted: int
+    control_decided: int
+    min_decided: int
+    difference: stats.Difference | None  # None: not enough data yet
+
+    @property
+    def enough_data(self) -> bool:
+        return self.difference is not None
+
+
+def experiment_report(
+    treatment: ArmMetrics, control: ArmMetrics, *, min_decided: int = MIN_DECIDED_PER_ARM
+) -> ABReport:
+    """The acceptance-rate difference (treatment - control) with its 95 % Newcombe hybrid
+    score interval, or no difference when either arm has fewer than `min_decided` decided
+    drafts."""
+    enough = min(treatment.decided, control.decided) >= min_decided
+    return ABReport(
+        treatment_accepted=treatment.accepted,
+        treatment_decided=treatment.decided,
+        control_accepted=control.accepted,
+        control_decided=control.decided,
+        min_decided=min_decided,
+        difference=stats.newcombe_difference(
+            treatment.accepted, treatment.decided, control.accepted, control.decided
+        )
+        if enough
+        else None,
+    )
+
+
+@dataclass(frozen=True)
+class DayRow:
+    day: dt.date
+    arm: str
+    metrics: ArmMetrics
+
+
+@dataclass(frozen=True)
+class BrandMetrics:
+    brand: Brand
+    start: dt.date
+    end: dt.date
+    arms: dict[str, ArmMetrics]  # sorted by arm name, plus "all"
+    days: list[DayRow]  # newest first, then by arm
+    report: ABReport
+
+    def export_rows(self) -> list[dict[str, Any]]:
+        """One row per day and arm, then one total per arm ("day": "all"), as exported."""
+        rows = [
+            {"brand": self.brand.slug, "day": r.day.isoformat(), "arm": r.arm, **r.metrics.as_row()}
+            for r in self.days
+        ]
+        rows += [
+            {"brand": self.brand.slug, "day": "all", "arm": arm, **metrics.as_row()}
+            for arm, metrics in self.arms.items()
+        ]
+        return rows
+
+
+def brand_metrics(brand: Brand, *, start: dt.date, end: dt.date) -> BrandMetrics:
+    """The brand's figures for the UTC days `start`..`end` (inclusive), from the rollup
+    alone (one query), per arm, per day and arm, and the A/B report."""
+    arms: dict[str, ArmMetrics] = {}
+    days: list[DayRow] = []
+    total = ArmMetrics()
+    for row in DailyRollup.objects.filter(brand=brand, day__gte=start, day__lte=end).order_by(
+        "-day", "arm"
+    ):
+        day_metrics = ArmMetrics()
+        day_metrics.add(row)
+        days.append(DayRow(day=row.day, arm=row.arm, metrics=day_metrics))
+        arms.setdefault(row.arm, ArmMetrics()).add(row)
+        total.add(row)
+    arms = dict(sorted(arms.items()))
+    report = experiment_report(
+        arms.get("treatment", ArmMetrics()), arms.get("control", ArmMetrics())
+    )
+    return BrandMetrics(
+        brand=brand, start=start, end=end, arms={**arms, "all": total}, days=days, report=report
+    )

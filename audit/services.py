@@ -1,16 +1,39 @@
-"""Writes of the audit app: a trace is written once, with all its spans, and never changed."""
+"""Writes of the audit app: a trace is written once, with all its spans, and never changed;
+reviews and approvals are rows of their own; the daily rollup is recomputed from them."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
-from audit.models import Span, Trace
-from copilot.models import Draft
+from audit import stats
+from audit.models import (
+    Approval,
+    DailyRollup,
+    DraftEditDistance,
+    Review,
+    Span,
+    Trace,
+    Verdict,
+    purge_allowed,
+)
+from audit.redaction import allowed_fields_for, redact_spans
+from audit.selectors import is_lead_of, policy_for
+from audit.sensitivity import sensitive_reasons
+from copilot.exceptions import DraftHeld
+from copilot.models import Draft, Message
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,16 +73,39 @@ class TraceData:
 
 
 def trace_record(*, draft: Draft, data: TraceData) -> Trace:
-    """Store the trace of `draft`'s run with its spans in order, in one transaction."""
+    """Store the trace of `draft`'s run with its spans in order, in one transaction.
+
+    Tool spans are redacted to the brand's allow-list first; the brand's sensitivity rules
+    decide `sensitive` (a caller's `data.sensitive=True` is kept). Once committed, the
+    rollup of the trace's brand and day is refreshed by a task.
+    """
+    ticket = draft.ticket
+    spans = redact_spans(data.spans, allowed_fields_for(ticket.brand))
+    ticket_text = "\n".join(
+        [
+            ticket.subject,
+            *Message.objects.filter(
+                ticket_id=ticket.pk, author=Message.Author.CUSTOMER
+            ).values_list("body", flat=True),
+        ]
+    )
+    reasons = sensitive_reasons(
+        policy=policy_for(ticket.brand_id),
+        ticket_text=ticket_text,
+        customer=ticket.customer,
+        spans=spans,
+        grounding=data.grounding,
+    )
     with transaction.atomic():
         trace = Trace.objects.create(
-            brand_id=draft.ticket.brand_id,
+            brand_id=ticket.brand_id,
             ticket_id=draft.ticket_id,
             draft=draft,
             provider=data.provider,
             model=data.model,
             prompt_version=data.prompt_version,
             plan=data.plan,
+            arm=str(data.plan.get("arm") or ""),
             config=data.config,
             outcome=data.outcome,
             iterations=data.iterations,
@@ -71,7 +117,8 @@ def trace_record(*, draft: Draft, data: TraceData) -> Trace:
             latency_ms=data.latency_ms,
             error_code=data.error_code,
             grounding=data.grounding,
-            sensitive=data.sensitive,
+            sensitive=data.sensitive or bool(reasons),
+            sensitive_reasons=reasons,
         )
         Span.objects.bulk_create(
             Span(
@@ -87,6 +134,275 @@ def trace_record(*, draft: Draft, data: TraceData) -> Trace:
                 started_at=span.started_at,
                 duration_ms=span.duration_ms,
             )
-            for seq, span in enumerate(data.spans, start=1)
+            for seq, span in enumerate(spans, start=1)
+        )
+        _refresh_rollup_on_commit(trace)
+    if trace.sensitive:
+        logger.info(
+            "audit.trace.sensitive",
+            extra={"trace": trace.pk, "brand": trace.brand_id, "reasons": reasons},
         )
     return trace
+
+
+def _refresh_rollup_on_commit(trace: Trace) -> None:
+    from audit.tasks import rollup_refresh_task
+
+    brand_id, day = trace.brand_id, utc_day(trace.created_at).isoformat()
+    transaction.on_commit(lambda: rollup_refresh_task.delay(brand_id, day))
+
+
+def utc_day(moment: dt.datetime) -> dt.date:
+    """The UTC calendar day of `moment`; rollups and metrics count days in UTC."""
+    return moment.astimezone(dt.UTC).date()
+
+
+# --- holds, approvals and reviews ----------------------------------------------------------
+
+
+def check_draft_not_held(*, draft: Draft, user: AbstractBaseUser) -> None:
+    """Raise `DraftHeld` when `draft` is sensitive, its brand holds sensitive drafts, no lead
+    approved it yet and `user` is not a lead of the brand (a lead's own send is approval)."""
+    trace = Trace.objects.filter(draft_id=draft.pk, sensitive=True).only("id", "brand_id").first()
+    if trace is None or not policy_for(trace.brand_id).hold_sensitive_drafts:
+        return
+    if Approval.objects.filter(trace_id=trace.pk).exists() or is_lead_of(user, trace.brand_id):
+        return
+    raise DraftHeld("This sensitive draft waits for a lead's approval before it can be sent.")
+
+
+def draft_approve(*, trace: Trace, user: AbstractBaseUser) -> Approval:
+    """Release `trace`'s held draft. The caller has checked `user` is a lead of its brand;
+    approving twice keeps the first approval."""
+    approval, created = Approval.objects.get_or_create(trace=trace, defaults={"approved_by": user})
+    if created:
+        logger.info("audit.draft.approved", extra={"trace": trace.pk, "user": user.pk})
+    return approval
+
+
+def review_submit(*, trace: Trace, user: AbstractBaseUser, verdict: str, note: str = "") -> Review:
+    """Add a lead's verdict on `trace` (the caller has checked the role); the latest verdict
+    of a trace is the one the metrics count."""
+    review = Review.objects.create(
+        trace=trace, reviewer=user, verdict=Verdict(verdict), note=note.strip()
+    )
+    _refresh_rollup_on_commit(trace)
+    logger.info("audit.review.submitted", extra={"trace": trace.pk, "verdict": verdict})
+    return review
+
+
+# --- retention -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    cutoff: dt.datetime
+    traces: int
+    spans: int
+    dry_run: bool
+
+
+def traces_purge(
+    *, older_than_days: int, dry_run: bool = False, batch_size: int = 1000
+) -> PurgeResult:
+    """Delete traces created before now - `older_than_days` days, with their spans, reviews
+    and approvals, in batches; nothing newer is touched. The only delete path of traces."""
+    if older_than_days < 1:
+        raise ValueError("older_than_days must be at least 1")
+    cutoff = timezone.now() - dt.timedelta(days=older_than_days)
+    old = Trace.objects.filter(created_at__lt=cutoff)
+    if dry_run:
+        spans = Span.objects.filter(trace__created_at__lt=cutoff).count()
+        return PurgeResult(cutoff=cutoff, traces=old.count(), spans=spans, dry_run=True)
+    traces = spans = 0
+    while True:
+        with transaction.atomic(), purge_allowed():
+            ids = list(old.order_by("id").values_list("id", flat=True)[:batch_size])
+            if not ids:
+                break
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    cursor.execute("SET LOCAL audit.allow_purge = 'on'")
+                Review.objects.filter(trace_id__in=ids).delete()
+                Approval.objects.filter(trace_id__in=ids).delete()
+                spans += _delete_by_ids(cursor, Span._meta.db_table, "trace_id", ids)
+                traces += _delete_by_ids(cursor, Trace._meta.db_table, "id", ids)
+                if connection.vendor == "postgresql":
+                    # Inside a caller's transaction SET LOCAL would outlive this block.
+                    cursor.execute("SET LOCAL audit.allow_purge = 'off'")
+    logger.info(
+        "audit.traces.purged",
+        extra={"cutoff": cutoff.isoformat(), "traces": traces, "spans": spans},
+    )
+    return PurgeResult(cutoff=cutoff, traces=traces, spans=spans, dry_run=False)
+
+
+def _delete_by_ids(cursor: Any, table: str, column: str, ids: list[int]) -> int:
+    # Raw SQL on purpose: the ORM refuses to delete traces; table and column are ours.
+    placeholders = ", ".join(["%s"] * len(ids))
+    cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({placeholders})", ids)  # noqa: S608
+    return cursor.rowcount
+
+
+# --- the daily rollup ------------------------------------------------------------------------
+
+_ROLLUP_FIELDS = [
+    "drafts",
+    "accepted",
+    "edited",
+    "rejected",
+    "edit_distance_sum",
+    "with_tool_calls",
+    "tool_calls",
+    "tool_errors",
+    "safeguard_events",
+    "sensitive",
+    "reviewed",
+    "verdicts",
+    "grounding",
+    "latency_histogram",
+    "tokens_in",
+    "tokens_out",
+    "cost",
+    "updated_at",
+]
+
+
+def rollup_refresh(*, brand_id: int, day: dt.date) -> list[DailyRollup]:
+    """Recompute the rollup rows (one per arm) of `brand_id` for the UTC `day` from its
+    traces, spans, decisions and latest verdicts. Idempotent; safe to run concurrently."""
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+    in_day = {"created_at__gte": start, "created_at__lt": start + dt.timedelta(days=1)}
+    traces = list(
+        Trace.objects.filter(brand_id=brand_id, **in_day).values_list(
+            "id",
+            "arm",
+            "draft_id",
+            "draft__decision",
+            "tool_calls_count",
+            "latency_ms",
+            "tokens_in",
+            "tokens_out",
+            "cost",
+            "grounding",
+            "sensitive",
+        )
+    )
+    in_trace_day = {f"trace__{key}": value for key, value in in_day.items()}
+    span_events = (
+        Span.objects.filter(trace__brand_id=brand_id, **in_trace_day)
+        .filter(kind__in=[Span.Kind.TOOL, Span.Kind.GUARDRAIL])
+        .values_list("trace__arm", "kind", "status")
+        .annotate(n=Count("id"))
+    )
+    latest_verdict: dict[int, str] = dict(
+        Review.objects.filter(trace__brand_id=brand_id, **in_trace_day)
+        .order_by("trace_id", "id")
+        .values_list("trace_id", "verdict")
+    )
+    distances = edit_distances([t[2] for t in traces if t[3] == Draft.Decision.EDITED])
+
+    rows: dict[str, DailyRollup] = {}
+    latencies: dict[str, list[int]] = defaultdict(list)
+    for (
+        trace_id,
+        arm,
+        draft_id,
+        decision,
+        calls,
+        latency,
+        t_in,
+        t_out,
+        cost,
+        grounding,
+        sens,
+    ) in traces:
+        arm = arm or "unknown"
+        row = rows.setdefault(
+            arm,
+            DailyRollup(
+                brand_id=brand_id, day=day, arm=arm, verdicts={}, grounding={}, cost=Decimal(0)
+            ),
+        )
+        row.drafts += 1
+        if decision == Draft.Decision.ACCEPTED:
+            row.accepted += 1
+        elif decision == Draft.Decision.EDITED:
+            row.edited += 1
+            row.edit_distance_sum += distances[draft_id]
+        elif decision == Draft.Decision.REJECTED:
+            row.rejected += 1
+        row.with_tool_calls += calls > 0
+        row.tool_calls += calls
+        row.sensitive += sens
+        if grounding:
+            row.grounding[grounding] = row.grounding.get(grounding, 0) + 1
+        if trace_id in latest_verdict:
+            row.reviewed += 1
+            verdict = latest_verdict[trace_id]
+            row.verdicts[verdict] = row.verdicts.get(verdict, 0) + 1
+        row.tokens_in += t_in
+        row.tokens_out += t_out
+        row.cost += cost
+        latencies[arm].append(latency)
+    for arm, kind, status, n in span_events:
+        row = rows.get(arm or "unknown")
+        if row is None:
+            continue
+        if kind == Span.Kind.TOOL and status == Span.Status.ERROR:
+            row.tool_errors += n
+        elif kind == Span.Kind.GUARDRAIL and status == Span.Status.BLOCKED:
+            row.safeguard_events += n
+    now = timezone.now()
+    for arm, row in rows.items():
+        row.latency_histogram = stats.histogram(latencies[arm])
+        row.updated_at = now
+
+    with transaction.atomic():
+        DailyRollup.objects.filter(brand_id=brand_id, day=day).exclude(arm__in=rows).delete()
+        DailyRollup.objects.bulk_create(
+            rows.values(),
+            update_conflicts=True,
+            unique_fields=["brand", "day", "arm"],
+            update_fields=_ROLLUP_FIELDS,
+        )
+    return list(rows.values())
+
+
+def edit_distances(draft_ids: list[int]) -> dict[int, float]:
+    """Normalized edit distance (draft body -> sent text) of each draft, computed once and
+    stored; later calls read the stored value."""
+    known = dict(
+        DraftEditDistance.objects.filter(draft_id__in=draft_ids).values_list("draft_id", "distance")
+    )
+    missing = [
+        DraftEditDistance(
+            draft_id=pk, distance=stats.normalized_edit_distance(body.strip(), final.strip())
+        )
+        for pk, body, final in Draft.objects.filter(
+            pk__in=set(draft_ids) - set(known), decision=Draft.Decision.EDITED
+        ).values_list("pk", "body", "final_text")
+    ]
+    DraftEditDistance.objects.bulk_create(missing, ignore_conflicts=True)
+    known.update((m.draft_id, m.distance) for m in missing)
+    return known
+
+
+def rollup_refresh_recent(*, since: dt.timedelta = dt.timedelta(hours=2)) -> int:
+    """Refresh every brand-day touched in the last `since`: new traces, decisions on drafts
+    (whatever day their trace belongs to) and reviews. Returns how many were refreshed."""
+    after = timezone.now() - since
+    day = TruncDate("created_at", tzinfo=dt.UTC)
+    touched = Trace.objects.filter(created_at__gte=after) | Trace.objects.filter(
+        draft__decided_at__gte=after
+    )
+    pairs = set(touched.annotate(day=day).values_list("brand_id", "day").distinct())
+    pairs |= set(
+        Trace.objects.filter(reviews__created_at__gte=after)
+        .annotate(day=day)
+        .values_list("brand_id", "day")
+        .distinct()
+    )
+    for brand_id, trace_day in sorted(pairs):
+        rollup_refresh(brand_id=brand_id, day=trace_day)
+    return len(pairs)

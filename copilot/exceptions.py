@@ -36,3 +36,10 @@ class InvalidIntake(CopilotError):
     def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.fields = fields or {}
+
+
+class DraftHeld(CopilotError):
+    """A sensitive draft of a brand that holds them waits for a lead's approval."""
+
+    code = "draft_held"
+    status = 409

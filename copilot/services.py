@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.models import Trace
-from audit.services import trace_record
+from audit.services import check_draft_not_held, trace_record
 from copilot.agent import engine, shadow
 from copilot.agent.providers import provider_for
 from copilot.exceptions import DraftAlreadyDecided, DraftConflict, DraftNotReady
@@ -153,6 +153,8 @@ def _decide(
     """Store an agent's decision if nobody changed the draft since `expected_version`."""
     if draft.status != Draft.Status.READY:
         raise DraftNotReady("This draft is not ready yet.")
+    if decision != Draft.Decision.REJECTED:
+        check_draft_not_held(draft=draft, user=user)
     with transaction.atomic():
         updated = Draft.objects.filter(
             pk=draft.pk, version=expected_version, decision="", status=Draft.Status.READY

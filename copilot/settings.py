@@ -169,6 +169,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "copilot"
+# audit: catch the daily rollup up with decisions and reviews (run `celery beat` beside workers).
+CELERY_BEAT_SCHEDULE = {
+    "audit-rollup-refresh-recent": {"task": "audit.rollup_refresh_recent", "schedule": 600.0},
+}
 
 # --- The draft engine --------------------------------------------------------------------
 COPILOT_PROVIDER = env_str("COPILOT_PROVIDER", "rules")

@@ -22,5 +22,6 @@ urlpatterns = [
     path("api/v1/tickets", views.api_ticket_create, name="api_ticket_create"),
     path("", include("orders.urls")),
     path("", include("replay.urls")),
+    path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]

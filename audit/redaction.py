@@ -1,0 +1,115 @@
+"""Masking of personal data in spans before they are stored.
+
+A trace is kept for a long time and read by more people than the ticket, so what a tool
+returned is stored only as far as the brand allows: order fields outside the brand's
+allow-list (`orders.OrderSource.allowed_fields`) are replaced by a marker, and emails,
+phone numbers and street addresses in free text are masked, except in a contact field the
+brand explicitly allows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from orders.models import OrderSource
+from orders.schema import DEFAULT_ALLOWED_FIELDS
+
+if TYPE_CHECKING:
+    from audit.services import SpanData
+    from copilot.models import Brand
+
+REDACTED = "[redacted]"
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# An international or national phone number: 8+ digits with spaces, dots, dashes, brackets.
+PHONE = re.compile(r"(?<![\w-])(?:\+|\(\s*)?\d(?:[\s().-]*\d){7,14}(?![\w-])")
+STREET = re.compile(
+    r"\b\d{1,5}(?:\s?(?:bis|ter|[a-z]))?,?\s+"
+    r"(?:(?:rue|avenue|av\.?|boulevard|bd|chemin|allée|allee|impasse|place|quai|route)\s+[^\n,;]{2,60}"
+    r"|(?:[A-Za-z][\w'.-]*\s+){1,4}(?:street|st\.?|road|rd\.?|avenue|ave\.?|lane|ln\.?|drive|dr\.?"
+    r"|boulevard|blvd\.?|way|court|ct\.?|place|pl\.?|terrace|strasse|straße))\b",
+    re.IGNORECASE,
+)
+CONTACT_FIELDS = frozenset({"customer_email", "phone", "shipping_address"})
+# Identifiers, dates and amounts in a tool result are data, not free text: a ten-digit
+# tracking number must not be mistaken for a phone number.
+STRUCTURED_FIELDS = frozenset(
+    {
+        "number",
+        "order_number",
+        "tracking_number",
+        "tracking_url",
+        "created_at",
+        "read_at",
+        "time",
+        "estimated_delivery",
+        "total",
+        "currency",
+        "quantity",
+        "status",
+        "code",
+    }
+)
+ORDER_TOOLS = frozenset({"fetch_orders"})
+
+
+def mask_text(text: str) -> str:
+    """`text` with emails, phone numbers and street addresses masked."""
+    text = EMAIL.sub("[email]", text)
+    text = STREET.sub("[address]", text)
+    return PHONE.sub("[phone]", text)
+
+
+def _mask(value: Any, keep: frozenset[str]) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, list):
+        return [_mask(item, keep) for item in value]
+    if isinstance(value, dict):
+        return {key: item if key in keep else _mask(item, keep) for key, item in value.items()}
+    return value
+
+
+def _restrict_orders(result: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
+    orders = result.get("orders")
+    if not isinstance(orders, list):
+        return result
+    return {
+        **result,
+        "orders": [
+            {key: (value if key in allowed else REDACTED) for key, value in order.items()}
+            if isinstance(order, dict)
+            else order
+            for order in orders
+        ],
+    }
+
+
+def allowed_fields_for(brand: Brand) -> frozenset[str]:
+    """The order fields this brand lets the trace keep."""
+    source = OrderSource.objects.filter(brand=brand).only("allowed_fields").first()
+    return frozenset(source.allowed_fields if source else DEFAULT_ALLOWED_FIELDS)
+
+
+def redact_spans(spans: Iterable[SpanData], allowed: frozenset[str]) -> list[SpanData]:
+    """Tool spans with their arguments, results and errors masked; other spans unchanged."""
+    keep = (allowed & CONTACT_FIELDS) | STRUCTURED_FIELDS
+    redacted = []
+    for span in spans:
+        if span.kind != "tool":
+            redacted.append(span)
+            continue
+        result = span.result
+        if span.name in ORDER_TOOLS and isinstance(result, dict):
+            result = _restrict_orders(result, allowed)
+        redacted.append(
+            replace(
+                span,
+                arguments=_mask(span.arguments, keep),
+                result=_mask(result, keep),
+                error=_mask(span.error, STRUCTURED_FIELDS),
+            )
+        )
+    return redacted

@@ -1,0 +1,113 @@
+"""Which of a brand's rules make a run sensitive, so a lead reviews it (and may hold it)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from audit.models import AuditPolicy, Span, Trace
+
+if TYPE_CHECKING:
+    from audit.services import SpanData
+    from copilot.models import Customer
+
+# A money amount next to a currency sign or code: "€1 200", "1,250.50 EUR", "300 euros".
+_NUMBER = r"\d{1,3}(?:[ ,.\u202f]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+AMOUNT = re.compile(
+    rf"(?:[€$£]\s?(?P<before>{_NUMBER}))"
+    rf"|(?:(?P<after>{_NUMBER})\s?(?:[€$£]|eur\b|euros?\b|usd\b|dollars?\b|gbp\b|chf\b))",
+    re.IGNORECASE,
+)
+
+
+def _fold(text: str) -> str:
+    # audit sits below copilot.agent, so it folds accents itself rather than import intents.
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _parse_amount(raw: str) -> Decimal | None:
+    raw = raw.replace("\u202f", " ").replace(" ", "")
+    # The last separator followed by 1-2 digits is the decimal point; others group thousands.
+    match = re.match(r"^(.*?)(?:[.,](\d{1,2}))?$", raw)
+    if not match:
+        return None
+    whole = re.sub(r"[.,]", "", match.group(1))
+    try:
+        return Decimal(f"{whole}.{match.group(2) or '0'}")
+    except InvalidOperation:
+        return None
+
+
+def amounts_in(text: str) -> list[Decimal]:
+    """Money amounts written in `text`."""
+    found = []
+    for match in AMOUNT.finditer(text):
+        value = _parse_amount(match.group("before") or match.group("after"))
+        if value is not None:
+            found.append(value)
+    return found
+
+
+def keywords_in(text: str, keywords: Iterable[str]) -> list[str]:
+    """The keywords `text` contains as words (or word stems: 'refund' finds 'refunded'),
+    ignoring case and accents."""
+    folded = _fold(text)
+    return [
+        keyword
+        for keyword in keywords
+        if keyword.strip()
+        and re.search(rf"\b{re.escape(_fold(keyword.strip()))}\w*", folded) is not None
+    ]
+
+
+def _order_totals(spans: Iterable[SpanData]) -> list[Decimal]:
+    totals = []
+    for span in spans:
+        result: Any = span.result
+        if span.kind != Span.Kind.TOOL or not isinstance(result, dict):
+            continue
+        for order in result.get("orders") or []:
+            if isinstance(order, dict) and order.get("total") not in (None, ""):
+                try:
+                    totals.append(Decimal(str(order["total"])))
+                except InvalidOperation:
+                    continue
+    return totals
+
+
+def sensitive_reasons(
+    *,
+    policy: AuditPolicy,
+    ticket_text: str,
+    customer: Customer | None,
+    spans: list[SpanData],
+    grounding: str,
+) -> list[str]:
+    """The reasons (stable codes, some with a detail after ':') this run is sensitive."""
+    reasons = [f"keyword:{word}" for word in keywords_in(ticket_text, policy.keywords)]
+    threshold = policy.amount_threshold
+    if threshold is not None:
+        largest = max([*amounts_in(ticket_text), *_order_totals(spans)], default=None)
+        if largest is not None and largest > threshold:
+            reasons.append(f"amount_over_threshold:{largest}")
+    vips = {str(v).strip().casefold() for v in policy.vip_customers}
+    if customer is not None and vips & {
+        customer.external_id.casefold(),
+        customer.email.casefold(),
+    } - {""}:
+        reasons.append("vip_customer")
+    if policy.flag_tool_errors and any(
+        s.kind == Span.Kind.TOOL and s.status == Span.Status.ERROR for s in spans
+    ):
+        reasons.append("tool_error")
+    if policy.flag_safeguards and any(
+        s.kind == Span.Kind.GUARDRAIL and s.status == Span.Status.BLOCKED for s in spans
+    ):
+        reasons.append("safeguard_fired")
+    if policy.flag_unverified and grounding == Trace.Grounding.UNVERIFIED:
+        reasons.append("unverified_facts")
+    return reasons
