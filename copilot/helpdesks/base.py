@@ -135,7 +135,12 @@ class RemoteReply:
 
 
 class HelpdeskClient(Protocol):
-    """Posts replies to one helpdesk account and reads them back."""
+    """Posts replies to one helpdesk account and reads them back. Use it in a `with` block:
+    its connections are closed at the end."""
+
+    def __enter__(self) -> HelpdeskClient: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
     def check(self) -> str:
         """A short description of the account reached (e.g. the API user); raises HelpdeskError."""
@@ -148,6 +153,18 @@ class HelpdeskClient(Protocol):
     def replies(self, *, ticket_id: str) -> list[RemoteReply]:
         """The replies and notes already on the ticket (for reconciling an uncertain post)."""
         ...
+
+
+class PooledClient:
+    """The `with` protocol over the vendor client's `httpx.Client` (`self._http`)."""
+
+    _http: httpx.Client
+
+    def __enter__(self) -> PooledClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._http.close()
 
 
 # --- signatures -----------------------------------------------------------------------------

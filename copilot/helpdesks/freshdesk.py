@@ -9,6 +9,7 @@ import httpx
 
 from copilot.helpdesks.base import (
     HelpdeskClient,
+    PooledClient,
     RemoteReply,
     TicketEvent,
     as_html,
@@ -54,7 +55,7 @@ def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float
     )
 
 
-class FreshdeskClient:
+class FreshdeskClient(PooledClient):
     """Replies and notes on Freshdesk tickets with an API key (basic auth `key:X`)."""
 
     def __init__(self, *, base_url: str, credentials: dict[str, str], timeout: float) -> None:
@@ -65,8 +66,8 @@ class FreshdeskClient:
         )
 
     def check(self) -> str:
-        with self._http as http:
-            me = json_body(request(http, "GET", "/api/v2/agents/me", vendor=LABEL), vendor=LABEL)
+        http = self._http
+        me = json_body(request(http, "GET", "/api/v2/agents/me", vendor=LABEL), vendor=LABEL)
         return f"signed in as {(me.get('contact') or {}).get('email', 'an agent')}"
 
     def post(self, *, ticket_id: str, text: str, public: bool, key: str) -> str:
@@ -74,18 +75,16 @@ class FreshdeskClient:
         payload: dict[str, Any] = {"body": as_html(text)}
         if not public:
             payload["private"] = True
-        with self._http as http:
-            answer = json_body(
-                request(http, "POST", path, vendor=LABEL, json=payload), vendor=LABEL
-            )
+        http = self._http
+        answer = json_body(request(http, "POST", path, vendor=LABEL, json=payload), vendor=LABEL)
         return str(answer.get("id", ""))
 
     def replies(self, *, ticket_id: str) -> list[RemoteReply]:
-        with self._http as http:
-            answer = json_body(
-                request(http, "GET", f"/api/v2/tickets/{ticket_id}/conversations", vendor=LABEL),
-                vendor=LABEL,
-            )
+        http = self._http
+        answer = json_body(
+            request(http, "GET", f"/api/v2/tickets/{ticket_id}/conversations", vendor=LABEL),
+            vendor=LABEL,
+        )
         return [
             RemoteReply(
                 remote_id=str(c.get("id")),

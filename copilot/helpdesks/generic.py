@@ -9,6 +9,7 @@ import httpx
 
 from copilot.helpdesks.base import (
     HelpdeskClient,
+    PooledClient,
     RemoteReply,
     TicketEvent,
     flag,
@@ -48,7 +49,7 @@ def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float
     )
 
 
-class GenericClient:
+class GenericClient(PooledClient):
     """Replies through a small REST contract, authenticated with a bearer token."""
 
     def __init__(self, *, base_url: str, credentials: dict[str, str], timeout: float) -> None:
@@ -59,30 +60,30 @@ class GenericClient:
         )
 
     def check(self) -> str:
-        with self._http as http:
-            request(http, "GET", "/tickets", vendor=LABEL)
+        http = self._http
+        request(http, "GET", "/tickets", vendor=LABEL)
         return "the endpoint answered"
 
     def post(self, *, ticket_id: str, text: str, public: bool, key: str) -> str:
-        with self._http as http:
-            answer = json_body(
-                request(
-                    http,
-                    "POST",
-                    f"/tickets/{ticket_id}/replies",
-                    vendor=LABEL,
-                    json={"body": text, "public": public},
-                    headers={"Idempotency-Key": key},
-                ),
+        http = self._http
+        answer = json_body(
+            request(
+                http,
+                "POST",
+                f"/tickets/{ticket_id}/replies",
                 vendor=LABEL,
-            )
+                json={"body": text, "public": public},
+                headers={"Idempotency-Key": key},
+            ),
+            vendor=LABEL,
+        )
         return str(answer.get("id", ""))
 
     def replies(self, *, ticket_id: str) -> list[RemoteReply]:
-        with self._http as http:
-            answer = json_body(
-                request(http, "GET", f"/tickets/{ticket_id}/replies", vendor=LABEL), vendor=LABEL
-            )
+        http = self._http
+        answer = json_body(
+            request(http, "GET", f"/tickets/{ticket_id}/replies", vendor=LABEL), vendor=LABEL
+        )
         return [
             RemoteReply(
                 remote_id=str(r.get("id")),

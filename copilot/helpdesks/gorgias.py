@@ -13,6 +13,7 @@ import httpx
 from copilot.helpdesks.base import (
     HelpdeskClient,
     MalformedPayload,
+    PooledClient,
     RemoteReply,
     TicketEvent,
     as_html,
@@ -66,7 +67,7 @@ def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float
     )
 
 
-class GorgiasClient:
+class GorgiasClient(PooledClient):
     """Messages on Gorgias tickets with the REST API's basic auth (user e-mail + API key)."""
 
     def __init__(self, *, base_url: str, credentials: dict[str, str], timeout: float) -> None:
@@ -78,8 +79,8 @@ class GorgiasClient:
         )
 
     def check(self) -> str:
-        with self._http as http:
-            account = json_body(request(http, "GET", "/api/account", vendor=LABEL), vendor=LABEL)
+        http = self._http
+        account = json_body(request(http, "GET", "/api/account", vendor=LABEL), vendor=LABEL)
         return f"connected to {account.get('domain', 'the account')}"
 
     def post(self, *, ticket_id: str, text: str, public: bool, key: str) -> str:
@@ -92,21 +93,19 @@ class GorgiasClient:
             "body_html": as_html(text),
             "external_id": key,
         }
-        with self._http as http:
-            answer = json_body(
-                request(
-                    http, "POST", f"/api/tickets/{ticket_id}/messages", vendor=LABEL, json=payload
-                ),
-                vendor=LABEL,
-            )
+        http = self._http
+        answer = json_body(
+            request(http, "POST", f"/api/tickets/{ticket_id}/messages", vendor=LABEL, json=payload),
+            vendor=LABEL,
+        )
         return str(answer.get("id", ""))
 
     def replies(self, *, ticket_id: str) -> list[RemoteReply]:
-        with self._http as http:
-            answer = json_body(
-                request(http, "GET", f"/api/tickets/{ticket_id}/messages", vendor=LABEL),
-                vendor=LABEL,
-            )
+        http = self._http
+        answer = json_body(
+            request(http, "GET", f"/api/tickets/{ticket_id}/messages", vendor=LABEL),
+            vendor=LABEL,
+        )
         return [
             RemoteReply(
                 remote_id=str(m.get("id")),

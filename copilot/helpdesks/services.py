@@ -129,17 +129,17 @@ def reply_deliver(*, delivery_id: int) -> ReplyDelivery | None:
     delivery = _claim(delivery_id)
     if delivery is None:
         return None
-    client = helpdesk_client(delivery.connection)
     try:
-        remote_id = _already_posted(client, delivery) if delivery.attempts > 1 else None
-        reconciled = remote_id is not None
-        if remote_id is None:
-            remote_id = client.post(
-                ticket_id=delivery.remote_ticket_id,
-                text=delivery.text,
-                public=delivery.public,
-                key=delivery.key,
-            )
+        with helpdesk_client(delivery.connection) as client:
+            remote_id = _already_posted(client, delivery) if delivery.attempts > 1 else None
+            reconciled = remote_id is not None
+            if remote_id is None:
+                remote_id = client.post(
+                    ticket_id=delivery.remote_ticket_id,
+                    text=delivery.text,
+                    public=delivery.public,
+                    key=delivery.key,
+                )
     except HelpdeskError as error:
         return _record_failure(delivery, error)
     _finish(
@@ -193,7 +193,8 @@ def reply_delivery_due(*, now: dt.datetime | None = None) -> list[int]:
 def helpdesk_connection_check(*, connection: HelpdeskConnection) -> HelpdeskConnection:
     """Call the helpdesk's API with the stored credentials and store what happened."""
     try:
-        message, ok = helpdesk_client(connection).check(), True
+        with helpdesk_client(connection) as client:
+            message, ok = client.check(), True
     except HelpdeskError as error:
         message, ok = f"{error.code}: {error.message}", False
     connection.last_check_at = timezone.now()

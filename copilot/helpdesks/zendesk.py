@@ -10,6 +10,7 @@ import httpx
 from copilot.helpdesks.base import (
     BadSignature,
     HelpdeskClient,
+    PooledClient,
     RemoteReply,
     TicketEvent,
     flag,
@@ -58,7 +59,7 @@ def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float
     )
 
 
-class ZendeskClient:
+class ZendeskClient(PooledClient):
     """Comments on Zendesk tickets with an API token (`{email}/token`)."""
 
     def __init__(self, *, base_url: str, credentials: dict[str, str], timeout: float) -> None:
@@ -69,27 +70,27 @@ class ZendeskClient:
         )
 
     def check(self) -> str:
-        with self._http as http:
-            user = json_body(request(http, "GET", "/api/v2/users/me", vendor=LABEL), vendor=LABEL)
+        http = self._http
+        user = json_body(request(http, "GET", "/api/v2/users/me", vendor=LABEL), vendor=LABEL)
         return f"signed in as {(user.get('user') or {}).get('email', 'an API user')}"
 
     def post(self, *, ticket_id: str, text: str, public: bool, key: str) -> str:
         payload = {"ticket": {"comment": {"body": text, "public": public}}}
-        with self._http as http:
-            answer = json_body(
-                request(http, "PUT", f"/api/v2/tickets/{ticket_id}", vendor=LABEL, json=payload),
-                vendor=LABEL,
-            )
+        http = self._http
+        answer = json_body(
+            request(http, "PUT", f"/api/v2/tickets/{ticket_id}", vendor=LABEL, json=payload),
+            vendor=LABEL,
+        )
         audit = answer.get("audit") or {}
         comments = [e for e in audit.get("events", []) if e.get("type") == "Comment"]
         return str(comments[0]["id"] if comments else audit.get("id", ""))
 
     def replies(self, *, ticket_id: str) -> list[RemoteReply]:
-        with self._http as http:
-            answer = json_body(
-                request(http, "GET", f"/api/v2/tickets/{ticket_id}/comments", vendor=LABEL),
-                vendor=LABEL,
-            )
+        http = self._http
+        answer = json_body(
+            request(http, "GET", f"/api/v2/tickets/{ticket_id}/comments", vendor=LABEL),
+            vendor=LABEL,
+        )
         return [
             RemoteReply(remote_id=str(c.get("id")), text=c.get("body", ""), public=c.get("public"))
             for c in answer.get("comments", [])
