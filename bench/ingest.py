@@ -35,16 +35,13 @@ sys.path.insert(0, str(ROOT))
 from tests.fakes.zendesk import webhook  # noqa: E402  (the same signer the tests use)
 
 SECRET = "bench-webhook-secret"
-SETUP = (
-    """
+SETUP = f"""
 from copilot.models import Brand, HelpdeskConnection
-brand, _ = Brand.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
-connection, _ = HelpdeskConnection.objects.get_or_create(brand=brand, defaults={"kind": "zendesk"})
-connection.webhook_secret = "%s"
+brand, _ = Brand.objects.get_or_create(slug="bench", defaults={{"name": "Bench"}})
+connection, _ = HelpdeskConnection.objects.get_or_create(brand=brand, defaults={{"kind": "zendesk"}})
+connection.webhook_secret = "{SECRET}"
 connection.save()
 """
-    % SECRET
-)
 
 
 def free_port() -> int:
@@ -61,7 +58,7 @@ def reset_database(server: str, name: str) -> None:
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def main() -> int:
