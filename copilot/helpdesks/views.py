@@ -8,16 +8,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from copilot import selectors
 from copilot.helpdesks.forms import HelpdeskConnectionForm
 from copilot.helpdesks.services import helpdesk_connection_check, helpdesk_connection_save
 from copilot.models import HelpdeskConnection, Membership
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
+from copilot.views import HtmxHttpRequest
 
 
 def _context(
