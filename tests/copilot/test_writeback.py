@@ -278,3 +278,41 @@ def test_the_sweep_finds_due_retries_lost_enqueues_and_dead_attempts(brand, fake
     due = set(reply_delivery_due())
 
     assert due == {rows["retry_due"].pk, rows["dead_worker"].pk}
+
+
+def test_the_sweep_task_delivers_what_is_due(brand, fake_zendesk):
+    from copilot.tasks import reply_delivery_sweep_task
+
+    connect(brand, fake_zendesk, "zendesk")
+    draft = ready_draft(brand)
+    delivery = outbox_row(draft)
+    ReplyDelivery.objects.filter(pk=delivery.pk).update(
+        status="retrying", attempts=1, next_attempt_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+
+    reply_delivery_sweep_task()  # eager here: each due row is attempted in-process
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    assert len(fake_zendesk.posted) == 1
+
+
+def test_the_delivery_line_refreshes_itself_until_settled_and_is_brand_scoped(
+    brand, member, fake_zendesk
+):
+    connect(brand, fake_zendesk, "zendesk")
+    draft = ready_draft(brand)
+    delivery = outbox_row(draft)
+    agent, _ = member(brand, Role.AGENT)
+    url = reverse("delivery_status", args=[draft.pk])
+
+    open_line = agent.get(url, HTTP_HX_REQUEST="true").content.decode()
+    ReplyDelivery.objects.filter(pk=delivery.pk).update(status="sent", sent_at=timezone.now())
+    settled = agent.get(url, HTTP_HX_REQUEST="true").content.decode()
+
+    assert "Queued" in open_line and 'hx-trigger="every 2s"' in open_line
+    assert "Posted" in settled and "hx-trigger" not in settled
+    from tests.factories import BrandFactory
+
+    outsider, _ = member(BrandFactory(), Role.ADMIN)
+    assert outsider.get(url).status_code == 404
