@@ -14,6 +14,7 @@ import pytest
 from django.urls import reverse
 
 from copilot.models import Draft, HelpdeskConnection, ReplyDelivery, Role, Ticket
+from copilot.tasks import reply_delivery_sweep_task
 from tests.conftest import ROOT, artifacts_dir
 from tests.fakes import zendesk
 from tests.fakes.zendesk import FakeZendesk
@@ -105,7 +106,11 @@ def test_accepted_draft_is_posted_once_even_when_the_worker_is_killed_after_post
 
     worker = restart_worker(celery_worker_process, environ)
     try:
-        # Redis hands the unacknowledged task to the new worker; it finds the note and stops.
+        # The dead attempt's lease (3 s here) runs out; beat's sweep (one tick sent by hand)
+        # re-enqueues the row, or Redis redelivers the unacknowledged task, whichever comes
+        # first. Either way the attempt reads the ticket back, finds the note and stops.
+        time.sleep(3.5)
+        reply_delivery_sweep_task.delay()
         delivery = wait_for(
             lambda: ReplyDelivery.objects.filter(draft=draft, status="sent").first(), timeout=60
         )
