@@ -17,8 +17,9 @@ from copilot.helpdesks.services import (
 )
 from copilot.models import HelpdeskConnection, ReplyDelivery, Role
 from tests.factories import DraftFactory, TicketFactory
-from tests.fakes import freshdesk, gorgias, zendesk
+from tests.fakes import freshdesk, generic, gorgias, zendesk
 from tests.fakes.freshdesk import FakeFreshdesk
+from tests.fakes.generic import FakeGeneric
 from tests.fakes.gorgias import FakeGorgias
 from tests.fakes.zendesk import FakeZendesk
 
@@ -28,8 +29,14 @@ CREDENTIALS = {
     "zendesk": {"email": zendesk.EMAIL, "api_token": zendesk.TOKEN},
     "gorgias": {"username": gorgias.USER, "api_key": gorgias.KEY},
     "freshdesk": {"api_key": freshdesk.API_KEY},
+    "generic": {"token": generic.TOKEN},
 }
-FAKES = {"zendesk": FakeZendesk, "gorgias": FakeGorgias, "freshdesk": FakeFreshdesk}
+FAKES = {
+    "zendesk": FakeZendesk,
+    "gorgias": FakeGorgias,
+    "freshdesk": FakeFreshdesk,
+    "generic": FakeGeneric,
+}
 
 
 def connect(brand, fake, kind: str, **fields) -> HelpdeskConnection:
@@ -110,6 +117,21 @@ def test_gorgias_gets_an_internal_note_carrying_the_delivery_key(brand, member):
         ]
 
 
+def test_the_generic_contract_gets_a_public_reply_with_its_idempotency_key(brand, member):
+    with FakeGeneric() as fake:
+        connect(brand, fake, "generic", reply_mode=HelpdeskConnection.ReplyMode.PUBLIC)
+        draft = ready_draft(brand, external_id="generic:T-9")
+        fake.tickets.add("T-9")
+
+        accept(member(brand, Role.AGENT)[0], draft)
+
+        delivery = ReplyDelivery.objects.get(draft=draft)
+        assert delivery.status == "sent"
+        assert [(p.ticket_id, p.public, p.key) for p in fake.posted] == [
+            ("T-9", True, delivery.key)
+        ]
+
+
 def test_rejected_drafts_and_tickets_from_elsewhere_post_nothing(brand, member, fake_zendesk):
     connect(brand, fake_zendesk, "zendesk")
     agent, _ = member(brand, Role.AGENT)
@@ -146,7 +168,7 @@ def claimed_before(draft, fake, *, posted: bool) -> ReplyDelivery:
     return delivery
 
 
-@pytest.mark.parametrize("kind", ["zendesk", "gorgias", "freshdesk"])
+@pytest.mark.parametrize("kind", list(FAKES))
 def test_an_attempt_after_an_uncertain_one_finds_the_post_and_does_not_repeat_it(brand, kind):
     with FAKES[kind]() as fake:
         connect(brand, fake, kind)

@@ -118,3 +118,25 @@ def test_an_unreachable_helpdesk_is_reported_not_raised(brand, member):
     response = admin.post(reverse("helpdesk_test", args=[brand.slug]), HTTP_HX_REQUEST="true")
 
     assert "helpdesk_unavailable: Zendesk could not be reached" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("zendesk", f"signed in as {zendesk.EMAIL}"),
+        ("gorgias", "connected to acme"),
+        ("freshdesk", "signed in as agent@acme.test"),
+        ("generic", "the endpoint answered"),
+    ],
+)
+def test_every_helpdesk_answers_the_connection_test(brand, kind, message):
+    from copilot.helpdesks.services import helpdesk_connection_check
+    from tests.copilot.test_writeback import CREDENTIALS, FAKES
+
+    with FAKES[kind]() as fake:
+        connection = HelpdeskConnection.objects.create(
+            brand=brand, kind=kind, base_url=fake.url, credentials=CREDENTIALS[kind]
+        )
+        checked = helpdesk_connection_check(connection=connection)
+
+    assert (checked.last_check_ok, checked.last_check_message) == (True, message)
