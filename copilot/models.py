@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from copilot.crypto import EncryptedJSONField
+
 
 class Brand(models.Model):
     """A storefront whose support team uses the copilot; every other row hangs off one."""
@@ -220,3 +222,121 @@ class Draft(models.Model):
     @property
     def is_decided(self) -> bool:
         return bool(self.decision)
+
+
+# --- Helpdesk integrations -----------------------------------------------------------------
+
+
+class HelpdeskConnection(models.Model):
+    """How one brand's helpdesk sends tickets in (signed webhooks) and takes replies back."""
+
+    class Kind(models.TextChoices):
+        ZENDESK = "zendesk", "Zendesk"
+        GORGIAS = "gorgias", "Gorgias"
+        FRESHDESK = "freshdesk", "Freshdesk"
+        GENERIC = "generic", "Generic JSON"
+
+    class ReplyMode(models.TextChoices):
+        INTERNAL = "internal", "Internal note (agents only)"
+        PUBLIC = "public", "Public reply (sent to the customer)"
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="helpdesk")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    base_url = models.URLField(blank=True, help_text="The helpdesk account's API root.")
+    reply_mode = models.CharField(
+        max_length=10, choices=ReplyMode.choices, default=ReplyMode.INTERNAL
+    )
+    enabled = models.BooleanField(default=True)
+    # Encrypted at rest; no page ever renders them back.
+    credentials = EncryptedJSONField(default=dict, blank=True, help_text="API credentials.")
+    webhook_secret = EncryptedJSONField(default=str, blank=True, help_text="Signing secret.")
+    timeout_seconds = models.FloatField(default=10.0)
+    last_check_at = models.DateTimeField(null=True, blank=True)
+    last_check_ok = models.BooleanField(null=True, blank=True)
+    last_check_message = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.brand}: {self.get_kind_display()}"
+
+    def ticket_external_id(self, remote_id: str) -> str:
+        """Our Ticket.external_id for a helpdesk ticket id: namespaced by the helpdesk."""
+        return f"{self.kind}:{remote_id}"
+
+    def remote_ticket_id(self, ticket: Ticket) -> str | None:
+        """The helpdesk's id of `ticket`, or None when the ticket did not come from it."""
+        prefix = f"{self.kind}:"
+        return ticket.external_id[len(prefix) :] if ticket.external_id.startswith(prefix) else None
+
+
+class WebhookEvent(models.Model):
+    """One accepted helpdesk event; the unique key makes a replayed event a no-op."""
+
+    connection = models.ForeignKey(
+        HelpdeskConnection, on_delete=models.CASCADE, related_name="events"
+    )
+    remote_ticket_id = models.CharField(max_length=60)
+    event_id = models.CharField(max_length=120)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhook_events"
+    )
+    body = models.TextField(help_text="The raw signed body, as received.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_ticket = models.BooleanField(default=False)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "remote_ticket_id", "event_id"],
+                name="webhook_event_unique_per_ticket",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection.kind} event {self.event_id} on {self.remote_ticket_id}"
+
+
+class ReplyDelivery(models.Model):
+    """The outbox row for one accepted draft: posted to the helpdesk at most once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Queued"
+        SENDING = "sending", "Sending"
+        RETRYING = "retrying", "Retrying"
+        SENT = "sent", "Posted"
+        FAILED = "failed", "Failed"
+
+    OPEN_STATUSES = (Status.PENDING, Status.SENDING, Status.RETRYING)
+
+    draft = models.OneToOneField(Draft, on_delete=models.CASCADE, related_name="reply_delivery")
+    connection = models.ForeignKey(
+        HelpdeskConnection, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    key = models.CharField(max_length=80, unique=True, help_text="Idempotency key of the post.")
+    remote_ticket_id = models.CharField(max_length=60)
+    public = models.BooleanField(default=False)
+    text = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error_code = models.CharField(max_length=60, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    remote_id = models.CharField(max_length=60, blank=True)
+    reconciled = models.BooleanField(
+        default=False, help_text="Found already posted after an uncertain attempt."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="reply_delivery_due")]
+
+    def __str__(self) -> str:
+        return f"Delivery of draft {self.draft_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES

@@ -15,6 +15,7 @@ from audit.services import check_draft_not_held, trace_record
 from copilot.agent import engine, shadow
 from copilot.agent.providers import provider_for
 from copilot.exceptions import DraftAlreadyDecided, DraftConflict, DraftNotReady
+from copilot.helpdesks.services import reply_delivery_create
 from copilot.models import Brand, Customer, Draft, Message, Ticket
 from rollout.services import plan_for
 
@@ -181,6 +182,8 @@ def _decide(
                 body=final_text,
                 sent_by=user,
             )
+            # Back to the helpdesk the ticket came from, through the outbox, after commit.
+            reply_delivery_create(draft_id=draft.pk, text=final_text)
     draft.refresh_from_db()
     return draft
 

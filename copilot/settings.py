@@ -174,6 +174,22 @@ CELERY_BEAT_SCHEDULE = {
     "audit-rollup-refresh-recent": {"task": "audit.rollup_refresh_recent", "schedule": 600.0},
 }
 
+# --- Helpdesk integrations (signed webhooks in, replies out) ------------------------------
+# Signed webhooks further than this from our clock are refused (replay protection).
+COPILOT_WEBHOOK_TOLERANCE_SECONDS = env_int("COPILOT_WEBHOOK_TOLERANCE_SECONDS", 300)
+COPILOT_HELPDESK_MAX_ATTEMPTS = env_int("COPILOT_HELPDESK_MAX_ATTEMPTS", 6)
+COPILOT_HELPDESK_RETRY_BASE_SECONDS = env_float("COPILOT_HELPDESK_RETRY_BASE_SECONDS", 30.0)
+COPILOT_HELPDESK_RETRY_MAX_SECONDS = env_float("COPILOT_HELPDESK_RETRY_MAX_SECONDS", 900.0)
+# How long one delivery attempt owns its outbox row; a dead worker's row is retried after it.
+COPILOT_HELPDESK_LEASE_SECONDS = env_float("COPILOT_HELPDESK_LEASE_SECONDS", 120.0)
+# Redis redelivers a task whose worker died unacknowledged after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600)
+}
+CELERY_BEAT_SCHEDULE = {
+    "reply-delivery-sweep": {"task": "copilot.reply_delivery_sweep", "schedule": 60.0},
+}
+
 # --- The draft engine --------------------------------------------------------------------
 COPILOT_PROVIDER = env_str("COPILOT_PROVIDER", "rules")
 COPILOT_MAX_ITERATIONS = env_int("COPILOT_MAX_ITERATIONS", 4)

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from copilot import views
+from copilot import views, webhooks
+from copilot.helpdesks import views as helpdesk_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -24,4 +25,13 @@ urlpatterns = [
     path("", include("replay.urls")),
     path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
+    # Helpdesk integrations: signed webhooks in, settings, write-back status.
+    re_path(
+        r"^hooks/(?P<kind>zendesk|gorgias|freshdesk|generic)/(?P<slug>[-a-zA-Z0-9_]+)/$",
+        webhooks.helpdesk_webhook,
+        name="helpdesk_webhook",
+    ),
+    path("b/<slug:slug>/helpdesk/", helpdesk_views.helpdesk_settings, name="helpdesk_settings"),
+    path("b/<slug:slug>/helpdesk/test/", helpdesk_views.helpdesk_test, name="helpdesk_test"),
+    path("drafts/<int:draft_id>/delivery/", helpdesk_views.delivery_status, name="delivery_status"),
 ]

@@ -1,0 +1,342 @@
+"""What every helpdesk integration shares: the parsed event, the signature checks, the typed
+errors and the one HTTP helper that talks to a helpdesk's API.
+
+Nothing past this package sees vendor JSON: a webhook becomes a `TicketEvent`, a reply goes
+out through a `HelpdeskClient`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+logger = logging.getLogger(__name__)
+
+# A signed request older (or newer) than this is refused: a captured request cannot be replayed
+# later, and the dedup table only has to cover this window plus the helpdesk's retries.
+DEFAULT_TOLERANCE_SECONDS = 300
+
+
+class WebhookRejected(Exception):
+    """A webhook request was refused. `code` and `status` are what the sender sees."""
+
+    code = "webhook_rejected"
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UnknownConnection(WebhookRejected):
+    code = "unknown_brand"
+    status = 404
+
+
+class BadSignature(WebhookRejected):
+    code = "bad_signature"
+    status = 401
+
+
+class StaleTimestamp(WebhookRejected):
+    code = "stale_timestamp"
+    status = 401
+
+
+class MalformedPayload(WebhookRejected):
+    code = "malformed_payload"
+    status = 400
+
+
+class PayloadTooLarge(WebhookRejected):
+    code = "payload_too_large"
+    status = 413
+
+
+class DuplicateEvent(WebhookRejected):
+    code = "duplicate_event"
+    status = 409
+
+
+class HelpdeskError(Exception):
+    """A helpdesk API call failed. `retryable` errors are worth another attempt later;
+    `ambiguous` ones may have reached the helpdesk (a timeout after sending)."""
+
+    code = "helpdesk_error"
+    retryable = False
+    ambiguous = False
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+class HelpdeskAuthError(HelpdeskError):
+    code = "helpdesk_auth_failed"
+
+
+class HelpdeskNotFound(HelpdeskError):
+    code = "helpdesk_ticket_not_found"
+
+
+class HelpdeskBadRequest(HelpdeskError):
+    code = "helpdesk_bad_request"
+
+
+class HelpdeskRateLimited(HelpdeskError):
+    code = "helpdesk_throttled"
+    retryable = True
+
+
+class HelpdeskUnavailable(HelpdeskError):
+    code = "helpdesk_unavailable"
+    retryable = True
+
+
+class HelpdeskTimeout(HelpdeskUnavailable):
+    code = "helpdesk_timeout"
+    ambiguous = True
+
+
+@dataclass(frozen=True)
+class TicketEvent:
+    """One inbound helpdesk event, normalized. The customer comes from the helpdesk's
+    requester fields, never from the message text."""
+
+    event_id: str
+    ticket_id: str
+    subject: str
+    body: str
+    customer_id: str
+    customer_email: str
+    customer_email_verified: bool
+    customer_name: str
+    sent_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class RemoteReply:
+    """A reply or note as the helpdesk lists it on a ticket."""
+
+    remote_id: str
+    text: str
+    public: bool
+    key: str = ""
+
+
+class HelpdeskClient(Protocol):
+    """Posts replies to one helpdesk account and reads them back. Use it in a `with` block:
+    its connections are closed at the end."""
+
+    def __enter__(self) -> HelpdeskClient: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def check(self) -> str:
+        """A short description of the account reached (e.g. the API user); raises HelpdeskError."""
+        ...
+
+    def post(self, *, ticket_id: str, text: str, public: bool, key: str) -> str:
+        """Post `text` on the ticket as a public reply or an internal note; the remote id."""
+        ...
+
+    def replies(self, *, ticket_id: str) -> list[RemoteReply]:
+        """The replies and notes already on the ticket (for reconciling an uncertain post)."""
+        ...
+
+
+class PooledClient:
+    """The `with` protocol over the vendor client's `httpx.Client` (`self._http`)."""
+
+    _http: httpx.Client
+
+    def __enter__(self) -> PooledClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._http.close()
+
+
+# --- signatures -----------------------------------------------------------------------------
+
+
+def hmac_base64(secret: str, message: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
+
+
+def hmac_hex(secret: str, message: bytes) -> str:
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def require_signature(expected: str, given: str) -> None:
+    """Raise BadSignature unless `given` equals `expected`, compared in constant time."""
+    if not given:
+        raise BadSignature("The request is not signed: the signature header is missing.")
+    if not hmac.compare_digest(expected.encode(), given.strip().encode()):
+        raise BadSignature("The signature does not match the body and the connection's secret.")
+
+
+def parse_timestamp(value: Any) -> dt.datetime:
+    """A UTC datetime from unix seconds or ISO 8601; MalformedPayload otherwise."""
+    try:
+        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+            return dt.datetime.fromtimestamp(float(value), tz=dt.UTC)
+        if isinstance(value, str) and value:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    raise MalformedPayload("The timestamp is missing or not a unix time / ISO 8601 date.")
+
+
+def require_fresh(sent_at: dt.datetime, *, tolerance: float, now: float | None = None) -> None:
+    """Raise StaleTimestamp when `sent_at` is further than `tolerance` seconds from now."""
+    skew = abs((now if now is not None else time.time()) - sent_at.timestamp())
+    if skew > tolerance:
+        raise StaleTimestamp(
+            f"The request was signed {int(skew)} s away from now; the limit is {int(tolerance)} s."
+        )
+
+
+# --- JSON helpers for the vendor parsers ----------------------------------------------------
+
+
+def load_json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or MalformedPayload with the parser's reason."""
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise MalformedPayload(f"The body is not valid JSON: {error}.") from error
+    if not isinstance(payload, dict):
+        raise MalformedPayload("The body must be a JSON object.")
+    return payload
+
+
+def obj(payload: dict[str, Any], key: str) -> dict[str, Any]:
+    value = payload.get(key) or {}
+    if not isinstance(value, dict):
+        raise MalformedPayload(f"'{key}' must be an object.")
+    return value
+
+
+def text(payload: dict[str, Any], key: str, *, max_length: int, required: bool = False) -> str:
+    """A string field (numbers are accepted as ids), stripped and length-checked."""
+    value = payload.get(key)
+    if value is None:
+        value = ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise MalformedPayload(f"'{key}' must be a string.")
+    value = str(value).strip()
+    if required and not value:
+        raise MalformedPayload(f"'{key}' is required.")
+    if len(value) > max_length:
+        raise MalformedPayload(f"'{key}' is longer than {max_length} characters.")
+    return value
+
+
+def flag(payload: dict[str, Any], key: str) -> bool:
+    """True only for a JSON true or the strings a template placeholder renders ("true")."""
+    value = payload.get(key)
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def email(payload: dict[str, Any], key: str) -> str:
+    value = text(payload, key, max_length=254)
+    if value and "@" not in value:
+        raise MalformedPayload(f"'{key}' is not an email address.")
+    return value
+
+
+# --- the HTTP helper -------------------------------------------------------------------------
+
+
+def request(
+    client: httpx.Client, method: str, url: str, *, vendor: str, **kwargs: Any
+) -> httpx.Response:
+    """One API call with the client's timeout; failures become typed HelpdeskErrors.
+
+    A timeout is `ambiguous`: the helpdesk may have stored the write before we gave up.
+    """
+    started = time.monotonic()
+    try:
+        response = client.request(method, url, **kwargs)
+    except httpx.TimeoutException as error:
+        logger.warning("helpdesks.http.timeout", extra={"vendor": vendor, "method": method})
+        raise HelpdeskTimeout(f"{vendor} did not answer in time.") from error
+    except httpx.HTTPError as error:
+        logger.warning("helpdesks.http.unreachable", extra={"vendor": vendor, "method": method})
+        raise HelpdeskUnavailable(f"{vendor} could not be reached: {error}.") from error
+    logger.info(
+        "helpdesks.http.call",
+        extra={
+            "vendor": vendor,
+            "method": method,
+            "status": response.status_code,
+            "ms": int((time.monotonic() - started) * 1000),
+        },
+    )
+    status = response.status_code
+    if status < 400:
+        return response
+    if status in (401, 403):
+        raise HelpdeskAuthError(f"{vendor} refused the credentials ({status}).")
+    if status == 404:
+        raise HelpdeskNotFound(f"{vendor} has no such ticket ({status}).")
+    if status == 429:
+        retry_after = response.headers.get("Retry-After", "")
+        raise HelpdeskRateLimited(
+            f"{vendor} is throttling requests ({status}).",
+            retry_after=float(retry_after) if retry_after.isdigit() else None,
+        )
+    if status >= 500:
+        raise HelpdeskUnavailable(f"{vendor} answered {status}.")
+    raise HelpdeskBadRequest(f"{vendor} refused the request ({status}).")
+
+
+def json_body(response: httpx.Response, *, vendor: str) -> Any:
+    try:
+        return response.json()
+    except ValueError as error:
+        raise HelpdeskUnavailable(f"{vendor} answered with something that is not JSON.") from error
+
+
+# --- the body-HMAC formats (Gorgias, Freshdesk, generic) --------------------------------------
+
+SIGNATURE_HEADER = "X-Copilot-Signature"
+
+
+def verify_body_hmac(headers: Any, body: bytes, secret: str) -> None:
+    """HMAC-SHA256 of the raw body, hex, in `X-Copilot-Signature` (an optional `sha256=`
+    prefix is accepted). The timestamp lives in the signed body (`sent_at`)."""
+    given = headers.get(SIGNATURE_HEADER, "").strip()
+    if given.lower().startswith("sha256="):
+        given = given[len("sha256=") :]
+    require_signature(hmac_hex(secret, body), given.lower())
+
+
+def sent_at_of(payload: dict[str, Any]) -> dt.datetime:
+    if payload.get("sent_at") in (None, ""):
+        raise MalformedPayload("'sent_at' is required: the time the event was sent.")
+    return parse_timestamp(payload["sent_at"])
+
+
+def as_html(value: str) -> str:
+    """Plain text as the minimal HTML the HTML-only APIs want, escaped."""
+    from django.utils.html import escape
+
+    return escape(value).replace("\n", "<br>")
+
+
+def same_text(a: str, b: str) -> bool:
+    """Equal once whitespace is normalized (helpdesks re-wrap what they store)."""
+    return " ".join(a.split()) == " ".join(b.split())

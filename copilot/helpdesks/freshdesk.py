@@ -1,0 +1,99 @@
+"""Freshdesk: an automation rule's webhook in (body HMAC-SHA256, hex), conversations out
+through `POST /api/v2/tickets/{id}/reply` (public) and `/notes` (private)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from copilot.helpdesks.base import (
+    HelpdeskClient,
+    PooledClient,
+    RemoteReply,
+    TicketEvent,
+    as_html,
+    flag,
+    json_body,
+    load_json_object,
+    obj,
+    request,
+    require_fresh,
+    sent_at_of,
+    text,
+    verify_body_hmac,
+)
+from copilot.helpdesks.base import email as email_field
+
+LABEL = "Freshdesk"
+EMAIL_SOURCE = "1"  # Freshdesk's ticket source code for e-mail
+
+
+def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float) -> TicketEvent:
+    """The event of a genuine, fresh Freshdesk webhook; a WebhookRejected otherwise."""
+    verify_body_hmac(headers, body, secret)
+    payload = load_json_object(body)
+    sent_at = sent_at_of(payload)
+    require_fresh(sent_at, tolerance=tolerance)
+    hook = obj(payload, "freshdesk_webhook")
+    requester_email = email_field(hook, "ticket_requester_email")
+    # A ticket Freshdesk built from the requester's own e-mail, or one a logged-in contact filed.
+    verified = bool(requester_email) and (
+        text(hook, "ticket_source", max_length=10) == EMAIL_SOURCE
+        or flag(hook, "ticket_requester_verified")
+    )
+    return TicketEvent(
+        event_id=text(payload, "event_id", max_length=120, required=True),
+        ticket_id=text(hook, "ticket_id", max_length=60, required=True),
+        subject=text(hook, "ticket_subject", max_length=300),
+        body=text(hook, "ticket_description", max_length=100_000, required=True),
+        customer_id=text(hook, "ticket_requester_id", max_length=100),
+        customer_email=requester_email,
+        customer_email_verified=verified,
+        customer_name=text(hook, "ticket_requester_name", max_length=200),
+        sent_at=sent_at,
+    )
+
+
+class FreshdeskClient(PooledClient):
+    """Replies and notes on Freshdesk tickets with an API key (basic auth `key:X`)."""
+
+    def __init__(self, *, base_url: str, credentials: dict[str, str], timeout: float) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            auth=(credentials.get("api_key", ""), "X"),
+            timeout=timeout,
+        )
+
+    def check(self) -> str:
+        http = self._http
+        me = json_body(request(http, "GET", "/api/v2/agents/me", vendor=LABEL), vendor=LABEL)
+        return f"signed in as {(me.get('contact') or {}).get('email', 'an agent')}"
+
+    def post(self, *, ticket_id: str, text: str, public: bool, key: str) -> str:
+        path = f"/api/v2/tickets/{ticket_id}/" + ("reply" if public else "notes")
+        payload: dict[str, Any] = {"body": as_html(text)}
+        if not public:
+            payload["private"] = True
+        http = self._http
+        answer = json_body(request(http, "POST", path, vendor=LABEL, json=payload), vendor=LABEL)
+        return str(answer.get("id", ""))
+
+    def replies(self, *, ticket_id: str) -> list[RemoteReply]:
+        http = self._http
+        answer = json_body(
+            request(http, "GET", f"/api/v2/tickets/{ticket_id}/conversations", vendor=LABEL),
+            vendor=LABEL,
+        )
+        return [
+            RemoteReply(
+                remote_id=str(c.get("id")),
+                text=c.get("body_text") or "",
+                public=not c.get("private", False),
+            )
+            for c in (answer if isinstance(answer, list) else [])
+        ]
+
+
+def make_client(*, base_url: str, credentials: dict[str, str], timeout: float) -> HelpdeskClient:
+    return FreshdeskClient(base_url=base_url, credentials=credentials, timeout=timeout)
