@@ -127,6 +127,11 @@ def span_title(span: Any) -> str:
         if span.status != "ok":
             what = "failed"
         return f"Model call{f' ({model})' if model else ''}: {what}"
+    if span.name == "grounding_check":
+        result = span.result if isinstance(span.result, dict) else {}
+        flagged = len(result.get("unverified") or [])
+        label = str(result.get("label") or "done")
+        return f"Grounding check: {label}" + (f", {flagged} unverified fact(s)" if flagged else "")
     if span.kind == "guardrail":
         return f"Safeguard: {span.name}"
     return f"Tool: {span.name}"
