@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.core.cache import cache
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404, QueryDict
 
 from audit.models import Span, Trace
@@ -120,17 +122,33 @@ class InboxPage:
         return any(t.draft_status in Draft.OPEN_STATUSES for t in self.tickets)
 
 
-def _latest_draft_ids() -> Subquery:
-    # Drafts are created in order, so the highest id is the latest one of a ticket.
-    return Subquery(Draft.objects.filter(ticket=OuterRef("pk")).order_by("-id").values("id")[:1])
+def _search(q: str, *, ticket: str = "") -> Q:
+    """Subject, customer name or email, or any message body contains `q` (any case)."""
+    return (
+        Q(**{f"{ticket}subject__icontains": q})
+        | Q(**{f"{ticket}customer__name__icontains": q})
+        | Q(**{f"{ticket}customer__email__icontains": q})
+        | Exists(Message.objects.filter(ticket=OuterRef(f"{ticket}pk"), body__icontains=q))
+    )
 
 
-def _inbox_queryset(brand: Brand, filters: InboxFilters) -> QuerySet[Ticket]:
-    draft = Draft.objects.filter(pk=OuterRef("latest_draft_id"))
+def _latest_drafts(brand: Brand) -> QuerySet[Draft]:
+    """Each of the brand's tickets' latest draft (drafts are created in id order)."""
+    newer = Draft.objects.filter(ticket_id=OuterRef("ticket_id"), pk__gt=OuterRef("pk"))
+    return Draft.objects.filter(ticket__brand=brand).exclude(Exists(newer)).order_by()
+
+
+def _all_tickets(brand: Brand, filters: InboxFilters, limit: int) -> list[Ticket]:
+    """The unfiltered inbox: tickets first (a ticket without a draft still shows)."""
+    draft = Draft.objects.filter(pk=OuterRef("latest_draft_id")).order_by()
     tickets = (
         Ticket.objects.filter(brand=brand)
         .select_related("customer")
-        .annotate(latest_draft_id=_latest_draft_ids())
+        .annotate(
+            latest_draft_id=Subquery(
+                Draft.objects.filter(ticket=OuterRef("pk")).order_by("-id").values("id")[:1]
+            )
+        )
         .annotate(
             draft_status=Subquery(draft.values("status")[:1]),
             draft_decision=Subquery(draft.values("decision")[:1]),
@@ -140,35 +158,72 @@ def _inbox_queryset(brand: Brand, filters: InboxFilters) -> QuerySet[Ticket]:
         )
         .order_by("-id")
     )
-    if filters.status == "pending":
-        tickets = tickets.filter(draft_status__in=Draft.OPEN_STATUSES)
-    elif filters.status == "ready":
-        tickets = tickets.filter(draft_status=Draft.Status.READY, draft_decision="")
-    elif filters.status == "decided":
-        tickets = tickets.exclude(draft_decision="").filter(draft_decision__isnull=False)
-    elif filters.status == "failed":
-        tickets = tickets.filter(draft_status__in=(Draft.Status.FAILED, Draft.Status.BLOCKED))
-    if filters.review:
-        tickets = tickets.filter(Q(draft_sensitive=True) | Q(draft_decision=""))
     if filters.q:
-        q = filters.q
-        tickets = tickets.filter(
-            Q(subject__icontains=q)
-            | Q(customer__name__icontains=q)
-            | Q(customer__email__icontains=q)
-            | Exists(Message.objects.filter(ticket=OuterRef("pk"), body__icontains=q))
-        )
+        tickets = tickets.filter(_search(filters.q))
     if filters.before is not None:
         tickets = tickets.filter(pk__lt=filters.before)
+    return list(tickets[:limit])
+
+
+def _tickets_by_draft(brand: Brand, filters: InboxFilters, limit: int) -> list[Ticket]:
+    """The inbox narrowed by the latest draft's state: driven from the drafts, so the
+    database walks the draft index newest first and stops at a full page."""
+    drafts = (
+        _latest_drafts(brand)
+        .select_related("ticket__customer")
+        .annotate(trace_sensitive=F("trace__sensitive"))
+    )
+    if filters.status == "pending":
+        drafts = drafts.filter(status__in=Draft.OPEN_STATUSES)
+    elif filters.status == "ready":
+        drafts = drafts.filter(status=Draft.Status.READY, decision="")
+    elif filters.status == "decided":
+        drafts = drafts.exclude(decision="")
+    elif filters.status == "failed":
+        drafts = drafts.filter(status__in=(Draft.Status.FAILED, Draft.Status.BLOCKED))
+    if filters.review:
+        drafts = drafts.filter(Q(trace__sensitive=True) | Q(decision=""))
+    if filters.q:
+        drafts = drafts.filter(_search(filters.q, ticket="ticket__"))
+    if filters.before is not None:
+        drafts = drafts.filter(ticket_id__lt=filters.before)
+    tickets = []
+    for draft in drafts.order_by("-ticket_id")[:limit]:
+        ticket = draft.ticket
+        ticket.draft_status, ticket.draft_decision = draft.status, draft.decision
+        ticket.draft_sensitive = draft.trace_sensitive
+        tickets.append(ticket)
     return tickets
 
 
 def inbox_counts(brand: Brand) -> dict[str, int]:
-    """How many of the brand's tickets are in each state of their latest draft (2 queries)."""
-    latest = Draft.objects.filter(ticket__brand=brand).exclude(
-        Exists(Draft.objects.filter(ticket_id=OuterRef("ticket_id"), pk__gt=OuterRef("pk")))
+    """How many of the brand's tickets are in each state of their latest draft.
+
+    Counting walks every ticket of the brand, so the result is cached for
+    `COPILOT_INBOX_COUNTS_SECONDS` under a key that changes with the newest ticket and the
+    newest draft: a new ticket or a regenerated draft shows at once, a decision or a
+    finished draft within those seconds. The rows of the inbox are always read fresh.
+    """
+    newest_ticket = (
+        Ticket.objects.filter(brand=brand).order_by("-pk").values_list("pk", flat=True).first()
     )
-    counts = latest.aggregate(
+    newest_draft = (
+        Draft.objects.filter(ticket__brand=brand)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    key = f"copilot:inbox-counts:{brand.pk}:{newest_ticket}:{newest_draft}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = inbox_counts_uncached(brand)
+        cache.set(key, counts, settings.COPILOT_INBOX_COUNTS_SECONDS)
+    return counts
+
+
+def inbox_counts_uncached(brand: Brand) -> dict[str, int]:
+    """`inbox_counts` straight from the database."""
+    counts = _latest_drafts(brand).aggregate(
         pending=Count("pk", filter=Q(status__in=Draft.OPEN_STATUSES)),
         ready=Count("pk", filter=Q(status=Draft.Status.READY, decision="")),
         decided=Count("pk", filter=~Q(decision="")),
@@ -184,7 +239,8 @@ def inbox_for_brand(brand: Brand, filters: InboxFilters | None = None) -> InboxP
     with its latest draft's status, decision and sensitivity; plus counts per state and a
     stamp that changes whenever anything shown changes (for polling back-off)."""
     filters = filters or InboxFilters()
-    rows = list(_inbox_queryset(brand, filters)[: INBOX_PAGE_SIZE + 1])
+    by_draft = bool(filters.status or filters.review)
+    rows = (_tickets_by_draft if by_draft else _all_tickets)(brand, filters, INBOX_PAGE_SIZE + 1)
     tickets, has_more = rows[:INBOX_PAGE_SIZE], len(rows) > INBOX_PAGE_SIZE
     counts = inbox_counts(brand)
     fingerprint = repr(

@@ -212,6 +212,9 @@ CACHES = {
     )
 }
 
+# Inbox counts are cached this long (new tickets and drafts still show at once).
+COPILOT_INBOX_COUNTS_SECONDS = env_int("COPILOT_INBOX_COUNTS_SECONDS", 5)
+
 # --- Content Security Policy (copilot.middleware): no inline script or style anywhere -----
 COPILOT_CSP = env_str(
     "COPILOT_CSP",

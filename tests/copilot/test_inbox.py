@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -118,14 +119,30 @@ def test_inbox_queries_do_not_grow_with_the_page(brand, member):
     url = reverse("inbox", args=[brand.slug])
     DraftFactory(ticket=TicketFactory(brand=brand))
     agent.get(url)
+    cache.clear()  # both measured requests count afresh
     with CaptureQueriesContext(connection) as few:
         agent.get(url)
     for _ in range(10):
         DraftFactory(ticket=TicketFactory(brand=brand))
+    cache.clear()
     with CaptureQueriesContext(connection) as many:
         agent.get(url)
 
     assert len(few) == len(many)
+
+
+def test_counts_show_new_tickets_at_once_and_decisions_within_the_cache_time(brand, settings):
+    draft = DraftFactory(ticket=TicketFactory(brand=brand))
+    assert selectors.inbox_counts(brand)["ready"] == 1
+
+    DraftFactory(ticket=TicketFactory(brand=brand))
+    assert selectors.inbox_counts(brand)["ready"] == 2  # a new ticket changes the key
+
+    Draft.objects.filter(pk=draft.pk).update(decision="accepted")
+    assert selectors.inbox_counts(brand)["ready"] == 2  # cached for a few seconds
+    assert selectors.inbox_counts_uncached(brand)["ready"] == 1
+    cache.clear()
+    assert selectors.inbox_counts(brand)["ready"] == 1
 
 
 def poll(agent, url: str, **params: str):
