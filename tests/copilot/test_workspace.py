@@ -73,7 +73,10 @@ def _workspace_queries(client, draft: Draft) -> int:
     return len(queries)
 
 
-def test_workspace_runs_the_same_queries_with_1_span_and_with_20(brand, member):
+@pytest.mark.parametrize(
+    "database", [pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_workspace_runs_the_same_queries_with_1_span_and_with_20(brand, member, database):
     agent, _ = member(brand)
     one = DraftFactory(ticket=TicketFactory(brand=brand))
     record_trace(one, [tool_span()])
