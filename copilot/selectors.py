@@ -102,7 +102,7 @@ class InboxFilters:
     def query(self, **changes: Any) -> str:
         """The query string for these filters with `changes` applied (for links)."""
         values = {"status": self.status, "review": "1" if self.review else "", "q": self.q}
-        values.update({key: value for key, value in changes.items()})
+        values.update(changes)
         return urlencode({key: value for key, value in values.items() if value})
 
 

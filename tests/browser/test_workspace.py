@@ -268,6 +268,23 @@ def test_accept_and_reject_work_without_javascript(page, brand, live_server):
     assert rejected.decision == Draft.Decision.REJECTED
 
 
+def test_inbox_shows_new_tickets_and_finished_drafts_without_a_reload(page, brand):
+    writing = DraftFactory(
+        ticket=TicketFactory(brand=brand, subject="Being written"), status=Draft.Status.GENERATING
+    )
+    log_in(page, agent_of(brand))
+    page.evaluate("window.__sameDocument = true")
+    rows = page.locator("#inbox-rows")
+    assert rows.get_attribute("hx-trigger") == "every 2s"
+
+    DraftFactory(ticket=TicketFactory(brand=brand, subject="Arrived just now"))
+    Draft.objects.filter(pk=writing.pk).update(status=Draft.Status.READY)
+
+    page.get_by_role("link", name="Arrived just now").wait_for()
+    assert page.locator(".counts").get_by_text("Ready to review 2").is_visible()
+    assert page.evaluate("window.__sameDocument") is True
+
+
 def test_screenshots_of_the_inbox_the_workspace_and_the_trace_panel(page, brand):
     for subject in ("Return label missing", "Can I change my address?", "Damaged sweater"):
         ready_ticket(brand, subject)
