@@ -172,7 +172,7 @@ def test_progress_appears_step_by_step_without_a_reload(
     original = DemoConnector._orders
 
     def slow_orders(self):
-        time.sleep(3)  # an order system taking its time
+        time.sleep(4)  # an order system taking its time
         return original(self)
 
     monkeypatch.setattr(DemoConnector, "_orders", slow_orders)
