@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from copilot.models import Draft
+
 
 class CopilotError(Exception):
     code = "copilot_error"
@@ -13,10 +18,18 @@ class CopilotError(Exception):
 
 
 class DraftConflict(CopilotError):
-    """Someone else changed the draft since it was loaded."""
+    """Someone else changed the draft since it was loaded.
+
+    `current` is the draft as now stored (their version), so the UI can show it beside the
+    text the agent submitted and nothing is lost.
+    """
 
     code = "draft_conflict"
     status = 409
+
+    def __init__(self, message: str, *, current: Draft | None = None) -> None:
+        super().__init__(message)
+        self.current = current
 
 
 class DraftNotReady(CopilotError):
@@ -24,7 +37,9 @@ class DraftNotReady(CopilotError):
     status = 409
 
 
-class DraftAlreadyDecided(CopilotError):
+class DraftAlreadyDecided(DraftConflict):
+    """Someone decided the draft first: a conflict whose `current` carries their decision."""
+
     code = "draft_already_decided"
     status = 409
 

@@ -4,6 +4,18 @@ from django import forms
 
 
 class DraftDecisionForm(forms.Form):
+    """An agent's accept / edit / reject of a draft, with the version they loaded."""
+
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     text = forms.CharField(required=False, widget=forms.Textarea, strip=False, max_length=20_000)
     reason = forms.CharField(required=False, max_length=300)
+
+    def __init__(self, *args: object, action: str = "", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.action = action
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if self.action == "reject" and not str(data.get("reason") or "").strip():
+            self.add_error("reason", "Say in a few words why you reject the draft.")
+        return data

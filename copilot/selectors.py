@@ -3,11 +3,16 @@ user: anything outside the user's brands is a 404, so ids do not leak."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
-from django.http import Http404
+from django.core.cache import cache
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404, QueryDict
 
 from audit.models import Span, Trace
 from copilot.models import Brand, Draft, Membership, Message, Ticket
@@ -65,21 +70,184 @@ def access_trace(user: AbstractBaseUser, trace_id: int) -> Trace:
     return trace
 
 
-def inbox_for_brand(brand: Brand, *, before_id: int | None = None) -> list[Ticket]:
-    """A page of the brand's tickets, newest first, each with its latest draft's status."""
-    latest = Draft.objects.filter(ticket=OuterRef("pk")).order_by("-created_at", "-id")
+STATUS_FILTERS: dict[str, str] = {
+    "pending": "Being written",
+    "ready": "Ready to review",
+    "decided": "Decided",
+    "failed": "Failed or blocked",
+}
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """What the agent narrowed the inbox to; every field comes from the URL."""
+
+    status: str = ""
+    review: bool = False
+    q: str = ""
+    before: int | None = None
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> InboxFilters:
+        """Parse the inbox query string; unknown or malformed values are ignored."""
+        status = query.get("status", "")
+        before = query.get("before", "")
+        return cls(
+            status=status if status in STATUS_FILTERS else "",
+            review=query.get("review") == "1",
+            q=query.get("q", "").strip()[:100],
+            before=int(before) if before.isdigit() else None,
+        )
+
+    def query(self, **changes: Any) -> str:
+        """The query string for these filters with `changes` applied (for links)."""
+        values = {"status": self.status, "review": "1" if self.review else "", "q": self.q}
+        values.update(changes)
+        return urlencode({key: value for key, value in values.items() if value})
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    tickets: list[Ticket]
+    has_more: bool
+    counts: dict[str, int]
+    stamp: str
+
+    @property
+    def next_before(self) -> int | None:
+        return self.tickets[-1].pk if self.has_more else None
+
+    @property
+    def any_open(self) -> bool:
+        return any(t.draft_status in Draft.OPEN_STATUSES for t in self.tickets)
+
+
+def _search(q: str, *, ticket: str = "") -> Q:
+    """Subject, customer name or email, or any message body contains `q` (any case)."""
+    return (
+        Q(**{f"{ticket}subject__icontains": q})
+        | Q(**{f"{ticket}customer__name__icontains": q})
+        | Q(**{f"{ticket}customer__email__icontains": q})
+        | Exists(Message.objects.filter(ticket=OuterRef(f"{ticket}pk"), body__icontains=q))
+    )
+
+
+def _latest_drafts(brand: Brand) -> QuerySet[Draft]:
+    """Each of the brand's tickets' latest draft (drafts are created in id order)."""
+    newer = Draft.objects.filter(ticket_id=OuterRef("ticket_id"), pk__gt=OuterRef("pk"))
+    return Draft.objects.filter(ticket__brand=brand).exclude(Exists(newer)).order_by()
+
+
+def _all_tickets(brand: Brand, filters: InboxFilters, limit: int) -> list[Ticket]:
+    """The unfiltered inbox: tickets first (a ticket without a draft still shows)."""
+    draft = Draft.objects.filter(pk=OuterRef("latest_draft_id")).order_by()
     tickets = (
         Ticket.objects.filter(brand=brand)
         .select_related("customer")
         .annotate(
-            draft_status=Subquery(latest.values("status")[:1]),
-            draft_decision=Subquery(latest.values("decision")[:1]),
+            latest_draft_id=Subquery(
+                Draft.objects.filter(ticket=OuterRef("pk")).order_by("-id").values("id")[:1]
+            )
+        )
+        .annotate(
+            draft_status=Subquery(draft.values("status")[:1]),
+            draft_decision=Subquery(draft.values("decision")[:1]),
+            draft_sensitive=Subquery(
+                Trace.objects.filter(draft_id=OuterRef("latest_draft_id")).values("sensitive")[:1]
+            ),
         )
         .order_by("-id")
     )
-    if before_id is not None:
-        tickets = tickets.filter(pk__lt=before_id)
-    return list(tickets[:INBOX_PAGE_SIZE])
+    if filters.q:
+        tickets = tickets.filter(_search(filters.q))
+    if filters.before is not None:
+        tickets = tickets.filter(pk__lt=filters.before)
+    return list(tickets[:limit])
+
+
+def _tickets_by_draft(brand: Brand, filters: InboxFilters, limit: int) -> list[Ticket]:
+    """The inbox narrowed by the latest draft's state: driven from the drafts, so the
+    database walks the draft index newest first and stops at a full page."""
+    drafts = (
+        _latest_drafts(brand)
+        .select_related("ticket__customer")
+        .annotate(trace_sensitive=F("trace__sensitive"))
+    )
+    if filters.status == "pending":
+        drafts = drafts.filter(status__in=Draft.OPEN_STATUSES)
+    elif filters.status == "ready":
+        drafts = drafts.filter(status=Draft.Status.READY, decision="")
+    elif filters.status == "decided":
+        drafts = drafts.exclude(decision="")
+    elif filters.status == "failed":
+        drafts = drafts.filter(status__in=(Draft.Status.FAILED, Draft.Status.BLOCKED))
+    if filters.review:
+        drafts = drafts.filter(Q(trace__sensitive=True) | Q(decision=""))
+    if filters.q:
+        drafts = drafts.filter(_search(filters.q, ticket="ticket__"))
+    if filters.before is not None:
+        drafts = drafts.filter(ticket_id__lt=filters.before)
+    tickets = []
+    for draft in drafts.order_by("-ticket_id")[:limit]:
+        ticket = draft.ticket
+        ticket.draft_status, ticket.draft_decision = draft.status, draft.decision
+        ticket.draft_sensitive = draft.trace_sensitive
+        tickets.append(ticket)
+    return tickets
+
+
+def inbox_counts(brand: Brand) -> dict[str, int]:
+    """How many of the brand's tickets are in each state of their latest draft.
+
+    Counting walks every ticket of the brand, so the result is cached for
+    `COPILOT_INBOX_COUNTS_SECONDS` under a key that changes with the newest ticket and the
+    newest draft: a new ticket or a regenerated draft shows at once, a decision or a
+    finished draft within those seconds. The rows of the inbox are always read fresh.
+    """
+    newest_ticket = (
+        Ticket.objects.filter(brand=brand).order_by("-pk").values_list("pk", flat=True).first()
+    )
+    newest_draft = (
+        Draft.objects.filter(ticket__brand=brand)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    key = f"copilot:inbox-counts:{brand.pk}:{newest_ticket}:{newest_draft}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = inbox_counts_uncached(brand)
+        cache.set(key, counts, settings.COPILOT_INBOX_COUNTS_SECONDS)
+    return counts
+
+
+def inbox_counts_uncached(brand: Brand) -> dict[str, int]:
+    """`inbox_counts` straight from the database."""
+    counts = _latest_drafts(brand).aggregate(
+        pending=Count("pk", filter=Q(status__in=Draft.OPEN_STATUSES)),
+        ready=Count("pk", filter=Q(status=Draft.Status.READY, decision="")),
+        decided=Count("pk", filter=~Q(decision="")),
+        failed=Count("pk", filter=Q(status__in=(Draft.Status.FAILED, Draft.Status.BLOCKED))),
+        review=Count("pk", filter=Q(trace__sensitive=True) | Q(decision="")),
+    )
+    counts["all"] = Ticket.objects.filter(brand=brand).count()
+    return counts
+
+
+def inbox_for_brand(brand: Brand, filters: InboxFilters | None = None) -> InboxPage:
+    """A page of the brand's tickets, newest first, keyset-paginated by id, each annotated
+    with its latest draft's status, decision and sensitivity; plus counts per state and a
+    stamp that changes whenever anything shown changes (for polling back-off)."""
+    filters = filters or InboxFilters()
+    by_draft = bool(filters.status or filters.review)
+    rows = (_tickets_by_draft if by_draft else _all_tickets)(brand, filters, INBOX_PAGE_SIZE + 1)
+    tickets, has_more = rows[:INBOX_PAGE_SIZE], len(rows) > INBOX_PAGE_SIZE
+    counts = inbox_counts(brand)
+    fingerprint = repr(
+        ([(t.pk, t.draft_status, t.draft_decision, t.draft_sensitive) for t in tickets], counts)
+    )
+    stamp = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+    return InboxPage(tickets=tickets, has_more=has_more, counts=counts, stamp=stamp)
 
 
 @dataclass(frozen=True)
@@ -88,6 +256,8 @@ class Workspace:
     messages: list[Message]
     draft: Draft | None
     trace: Trace | None
+    next_ticket_id: int | None  # the next one down the inbox (older)
+    previous_ticket_id: int | None  # the next one up the inbox (newer)
 
 
 def latest_draft(ticket: Ticket) -> Draft | None:
@@ -107,9 +277,18 @@ def trace_for_draft(draft: Draft | None) -> Trace | None:
 def ticket_workspace(ticket: Ticket) -> Workspace:
     """Everything the workspace page shows, in a fixed number of queries."""
     draft = latest_draft(ticket)
+    siblings = Ticket.objects.filter(brand_id=ticket.brand_id)
     return Workspace(
         ticket=ticket,
         messages=list(ticket.messages.select_related("sent_by")),
         draft=draft,
         trace=trace_for_draft(draft),
+        next_ticket_id=siblings.filter(pk__lt=ticket.pk)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first(),
+        previous_ticket_id=siblings.filter(pk__gt=ticket.pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first(),
     )

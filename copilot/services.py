@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from audit.models import Trace
 from audit.services import check_draft_not_held, trace_record
+from copilot import progress
 from copilot.agent import engine, shadow
 from copilot.agent.providers import provider_for
 from copilot.exceptions import DraftAlreadyDecided, DraftConflict, DraftNotReady
@@ -119,7 +120,9 @@ def draft_generate(*, draft_id: int, provider_name: str | None = None) -> Draft 
     )
     plan = plan_for(ticket)
     provider = provider_for(ticket.brand, provider_name)
-    result = engine.run(ticket=ticket, plan=plan, provider=provider)
+    result = engine.run(
+        ticket=ticket, plan=plan, provider=provider, on_span=progress.recorder(draft_id)
+    )
     if plan.shadow_tools:
         # After the draft is written, so nothing the shadow call returns can reach it.
         result.trace.spans.extend(shadow.run(ticket=ticket, plan=plan))
@@ -135,6 +138,7 @@ def draft_generate(*, draft_id: int, provider_name: str | None = None) -> Draft 
         else:
             draft.status, draft.status_reason = Draft.Status.FAILED, result.reason
         draft.save(update_fields=["status", "body", "status_reason", "updated_at"])
+    progress.progress_clear(draft_id=draft_id)
     logger.info(
         "copilot.draft.generated",
         extra={"draft": draft.pk, "outcome": result.outcome, "latency_ms": result.trace.latency_ms},
@@ -169,12 +173,15 @@ def _decide(
             updated_at=timezone.now(),
         )
         if not updated:
-            current = Draft.objects.get(pk=draft.pk)
+            current = Draft.objects.select_related("decided_by").get(pk=draft.pk)
             if current.decision:
                 raise DraftAlreadyDecided(
-                    f"This draft was already {current.get_decision_display().lower()}."
+                    f"This draft was already {current.get_decision_display().lower()}.",
+                    current=current,
                 )
-            raise DraftConflict("Someone else changed this draft; reload to see their version.")
+            raise DraftConflict(
+                "Someone else changed this draft; reload to see their version.", current=current
+            )
         if decision != Draft.Decision.REJECTED:
             Message.objects.create(
                 ticket_id=draft.ticket_id,

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "copilot.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -242,3 +243,13 @@ ORDERS_SHOPIFY_MAX_PAGES = env_int("ORDERS_SHOPIFY_MAX_PAGES", 3)
 # httpx logs whole URLs at INFO, query strings (customer emails) included; the helper logs
 # its own events without them.
 LOGGING["loggers"]["httpx"] = {"level": "WARNING"}
+# Inbox counts are cached this long (new tickets and drafts still show at once).
+COPILOT_INBOX_COUNTS_SECONDS = env_int("COPILOT_INBOX_COUNTS_SECONDS", 5)
+
+# --- Content Security Policy (copilot.middleware): no inline script or style anywhere -----
+COPILOT_CSP = env_str(
+    "COPILOT_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'",
+)

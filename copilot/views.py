@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,10 +14,11 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from copilot import selectors, services
-from copilot.exceptions import CopilotError
+from copilot import progress, selectors, services
+from copilot.exceptions import CopilotError, DraftConflict
 from copilot.forms import DraftDecisionForm
 from copilot.ingest import brand_for_token, parse_ticket_payload
+from copilot.models import Draft
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -31,20 +34,39 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "copilot/home.html", {"memberships": memberships})
 
 
+POLL_FASTEST_SECONDS = 2
+POLL_SLOWEST_SECONDS = 60
+
+
+def _poll_seconds(request: HtmxHttpRequest, stamp: str, any_open: bool) -> int:
+    """The next inbox poll interval: fast while drafts are being written or something just
+    changed, doubling (up to a minute) while polls keep finding the same page."""
+    previous = request.GET.get("poll", "")
+    if any_open or not previous.isdigit() or request.GET.get("stamp") != stamp:
+        return POLL_FASTEST_SECONDS
+    return min(max(int(previous), POLL_FASTEST_SECONDS) * 2, POLL_SLOWEST_SECONDS)
+
+
 @login_required
 @require_GET
 def inbox(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = selectors.access_brand(request.user, slug)
-    before = request.GET.get("before")
-    tickets = selectors.inbox_for_brand(
-        membership.brand, before_id=int(before) if before and before.isdigit() else None
-    )
+    filters = selectors.InboxFilters.from_query(request.GET)
+    page = selectors.inbox_for_brand(membership.brand, filters)
+    poll_seconds = _poll_seconds(request, page.stamp, page.any_open)
     context = {
         "membership": membership,
         "brand": membership.brand,
-        "tickets": tickets,
-        "has_more": len(tickets) == selectors.INBOX_PAGE_SIZE,
-        "any_open": any(t.draft_status in ("pending", "generating") for t in tickets),
+        "page": page,
+        "filters": filters,
+        "status_tabs": [
+            (value, label, page.counts[value], value == filters.status)
+            for value, label in selectors.STATUS_FILTERS.items()
+        ],
+        # Only the first page polls: new tickets land on top.
+        "poll_seconds": poll_seconds if filters.before is None else None,
+        "poll_query": filters.query(poll=poll_seconds, stamp=page.stamp),
+        "older_query": filters.query(before=page.next_before),
         "memberships": selectors.memberships_for(request.user),
     }
     template = "copilot/inbox.html"
@@ -53,22 +75,46 @@ def inbox(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return render(request, template, context)
 
 
+def _progress_context(draft: Draft | None) -> dict[str, Any]:
+    """The live steps of a draft being written (nothing once it is done)."""
+    steps = progress.progress_steps(draft_id=draft.pk) if draft and draft.is_open else []
+    return {"steps": steps, "next_step": progress.next_step(steps)}
+
+
 @login_required
 @require_GET
 def ticket_detail(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     ticket = selectors.access_ticket(request.user, ticket_id)
     workspace = selectors.ticket_workspace(ticket)
-    return render(
-        request,
-        "copilot/ticket.html",
-        {"ws": workspace, "ticket": ticket, "draft": workspace.draft, "trace": workspace.trace},
-    )
+    return _render_workspace(request, workspace)
+
+
+def _render_workspace(
+    request: HtmxHttpRequest,
+    workspace: selectors.Workspace,
+    *,
+    extra: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "ws": workspace,
+        "ticket": workspace.ticket,
+        "draft": workspace.draft,
+        "trace": workspace.trace,
+        **_progress_context(workspace.draft),
+        **(extra or {}),
+    }
+    return render(request, "copilot/ticket.html", context, status=status)
 
 
 def _draft_panel(
-    request: HtmxHttpRequest, draft_id: int, *, error: str = "", status: int = 200
+    request: HtmxHttpRequest,
+    draft: Draft,
+    *,
+    error: str = "",
+    extra: dict[str, Any] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
-    draft = selectors.access_draft(request.user, draft_id)
     return render(
         request,
         "copilot/ticket.html#draft-panel",
@@ -76,7 +122,9 @@ def _draft_panel(
             "ticket": draft.ticket,
             "draft": draft,
             "trace": selectors.trace_for_draft(draft),
+            **_progress_context(draft),
             "error": error,
+            **(extra or {}),
         },
         status=status,
     )
@@ -85,7 +133,7 @@ def _draft_panel(
 @login_required
 @require_GET
 def draft_panel(request: HtmxHttpRequest, draft_id: int) -> HttpResponse:
-    return _draft_panel(request, draft_id)
+    return _draft_panel(request, selectors.access_draft(request.user, draft_id))
 
 
 _DECISIONS = {
@@ -104,18 +152,37 @@ _DECISIONS = {
 @login_required
 @require_POST
 def draft_decide(request: HtmxHttpRequest, draft_id: int, action: str) -> HttpResponse:
+    """Store the agent's decision. A stale version answers 409 with both versions side by
+    side: theirs as stored and the agent's own as submitted, still editable."""
     draft = selectors.access_draft(request.user, draft_id)
-    form = DraftDecisionForm(request.POST)
-    error, status = "", 200
+    form = DraftDecisionForm(request.POST, action=action)
+    error, status, extra = "", 200, {}
     if not form.is_valid():
-        error, status = "The form was incomplete; reload the page and try again.", 400
+        error = " ".join(
+            str(message) for messages_ in form.errors.values() for message in messages_
+        )
+        error, status = error or "The form was incomplete; reload the page and try again.", 400
     else:
         try:
             _DECISIONS[action](draft, request.user, form.cleaned_data)
+        except DraftConflict as exc:
+            error, status = exc.message, exc.status
+            extra = {
+                "conflict": {
+                    "theirs": exc.current,
+                    "action": action,
+                    "text": draft.body if action == "accept" else form.cleaned_data["text"],
+                    "reason": form.cleaned_data["reason"],
+                }
+            }
         except CopilotError as exc:
             error, status = exc.message, exc.status
     if request.htmx:
-        return _draft_panel(request, draft_id, error=error, status=status)
+        return _draft_panel(request, draft, error=error, extra=extra, status=status)
+    if extra:
+        # Without JS the page itself must carry the agent's text, so no redirect here.
+        workspace = selectors.ticket_workspace(draft.ticket)
+        return _render_workspace(request, workspace, extra={**extra, "error": error}, status=status)
     if error:
         messages.error(request, error)
     return redirect("ticket", ticket_id=draft.ticket_id)
