@@ -74,8 +74,8 @@ def arm_split(brand: Brand, tool: str, *, experiment: str = "") -> ArmSplit:
         traces = traces.filter(
             created_at__gte=timezone.now() - SPLIT_WINDOW, **{f"{key}__stage": Stage.PERCENT}
         )
-    rows = traces.annotate(arm=KT(f"{key}__arm")).values("arm").annotate(n=Count("id"))
-    counts = {row["arm"]: row["n"] for row in rows.order_by()}
+    rows = traces.annotate(tool_arm=KT(f"{key}__arm")).values("tool_arm").annotate(n=Count("id"))
+    counts = {row["tool_arm"]: row["n"] for row in rows.order_by()}
     return ArmSplit(
         control=counts.get("control", 0),
         treatment=counts.get("treatment", 0),

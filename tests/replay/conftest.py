@@ -22,7 +22,10 @@ from tests.factories import (
 def past_ticket(db, enable_fetch_orders):
     """Make a ticket, run the live copilot on it (rules provider, demo store, fetch_orders on
     for the brand), and record the agent's decision: "accept", "edit" (with `final_text`),
-    "reject" or None; "edit" with no `final_text` sends the draft plus `append`. With `order`, the customer has that demo order, shipped with `tracking`."""
+    "reject" or None; "edit" with no `final_text` sends the draft plus `append`. With `order`,
+    the customer has that demo order, shipped with `tracking`. Traces are append-only, so a
+    test wanting another recording shapes the live run (`fetch_orders=False`, a failing
+    connector) rather than editing the trace."""
     agent = UserFactory()
 
     def make(
@@ -36,8 +39,10 @@ def past_ticket(db, enable_fetch_orders):
         final_text: str = "",
         append: str = "",
         identified: bool = True,
+        fetch_orders: bool = True,
     ) -> Trace:
-        enable_fetch_orders(brand)
+        if fetch_orders:
+            enable_fetch_orders(brand)
         customer = CustomerFactory(brand=brand, email_verified=identified)
         if order:
             demo = DemoOrderFactory(brand=brand, customer=customer, number=order)

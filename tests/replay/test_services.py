@@ -10,6 +10,8 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from audit.models import Span, Trace
+from orders.connectors.base import ConnectorUnavailable
+from orders.connectors.demo import DemoConnector
 from orders.models import DemoOrder, DemoShipment
 from replay.exceptions import NoTicketsToReplay, ReplayError
 from replay.models import ReplayConfiguration, ReplayItem, ReplayResult, ReplayRun
@@ -217,8 +219,10 @@ def test_report_aggregates_stored_results_exactly(brand, past_ticket, rules_conf
 
 def test_a_call_the_original_run_never_made_answers_not_recorded(brand, past_ticket, rules_config):
     # Recorded with fetch_orders off for the brand: the trace has no tool span.
-    trace = past_ticket(brand, body="Where is my order NW-3001?", order="NW-3001")
-    Span.objects.filter(trace=trace, kind=Span.Kind.TOOL).delete()
+    trace = past_ticket(
+        brand, body="Where is my order NW-3001?", order="NW-3001", fetch_orders=False
+    )
+    assert not trace.spans.filter(kind=Span.Kind.TOOL).exists()
     run = run_to_end(
         replay_start(brand=brand, config_a=rules_config(brand), filters=ReplayFilters(since=TODAY))
     )
@@ -229,19 +233,22 @@ def test_a_call_the_original_run_never_made_answers_not_recorded(brand, past_tic
     assert "could not read the status" in result.text
 
 
-def test_a_recorded_tool_error_is_replayed_as_that_error(brand, past_ticket, rules_config):
-    trace = past_ticket(brand, body="Where is my order NW-4001?", order="NW-4001")
-    Span.objects.filter(trace=trace, kind=Span.Kind.TOOL).update(
-        status=Span.Status.ERROR,
-        result=None,
-        error={"code": "source_unavailable", "message": "down", "retryable": True},
-    )
+def test_a_recorded_tool_error_is_replayed_as_that_error(
+    brand, past_ticket, rules_config, monkeypatch
+):
+    def down(self, **kwargs):
+        raise ConnectorUnavailable("down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(DemoConnector, "order_by_number", down)
+        trace = past_ticket(brand, body="Where is my order NW-4001?", order="NW-4001")
+    assert trace.spans.get(kind=Span.Kind.TOOL).error["code"] == "order_source_unavailable"
     run = run_to_end(
         replay_start(brand=brand, config_a=rules_config(brand), filters=ReplayFilters(since=TODAY))
     )
     result = ReplayResult.objects.get(item__run=run)
     tool_span = next(s for s in result.spans if s["kind"] == "tool")
-    assert (tool_span["status"], tool_span["error"]) == ("error", "source_unavailable")
+    assert (tool_span["status"], tool_span["error"]) == ("error", "order_source_unavailable")
     assert result.not_recorded == 0
 
 
