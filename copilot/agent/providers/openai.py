@@ -18,6 +18,7 @@ from copilot.agent.providers.base import (
     ProviderBadResponse,
     ProviderError,
     ProviderRateLimited,
+    ProviderRefused,
     ProviderTimeout,
     ProviderUnavailable,
     ToolCall,
@@ -37,6 +38,7 @@ def _retry_after(error: openai.APIStatusError) -> float | None:
 
 class OpenAIProvider:
     name = "openai"
+    metered = True
 
     def __init__(
         self,
@@ -57,17 +59,25 @@ class OpenAIProvider:
         )
 
     @classmethod
-    def from_settings(cls) -> OpenAIProvider:
+    def from_settings(cls, *, model: str = "") -> OpenAIProvider:
+        """A provider configured from settings; `model` (a brand's choice) wins if set."""
         return cls(
             api_key=settings.OPENAI_API_KEY,
             base_url=settings.OPENAI_BASE_URL,
-            model=settings.OPENAI_MODEL,
+            model=model or settings.OPENAI_MODEL,
             timeout=settings.OPENAI_TIMEOUT_SECONDS,
             max_retries=settings.OPENAI_MAX_RETRIES,
             max_tokens=settings.OPENAI_MAX_TOKENS,
         )
 
-    def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ModelTurn:
+    def complete(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        *,
+        timeout: float | None = None,
+    ) -> ModelTurn:
+        """One Chat Completions call; SDK and HTTP failures become `ProviderError`s."""
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
@@ -76,6 +86,8 @@ class OpenAIProvider:
         if tools:
             kwargs["tools"] = tools
             kwargs["tool_choice"] = "auto"
+        if timeout is not None:
+            kwargs["timeout"] = timeout
         try:
             response = self._client.chat.completions.create(**kwargs)
         except openai.APITimeoutError as error:
@@ -92,6 +104,8 @@ class OpenAIProvider:
         if not response.choices:
             raise ProviderBadResponse("The model returned no choices.")
         message = response.choices[0].message
+        if getattr(message, "refusal", None):
+            raise ProviderRefused()
         usage = Usage(
             tokens_in=response.usage.prompt_tokens if response.usage else 0,
             tokens_out=response.usage.completion_tokens if response.usage else 0,
