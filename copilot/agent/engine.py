@@ -30,6 +30,7 @@ from copilot.agent.providers.base import (
     Provider,
     ProviderBadResponse,
     ProviderError,
+    ProviderTimeout,
     ToolCall,
 )
 from copilot.models import Brand, Message, Ticket
@@ -186,13 +187,7 @@ class _Run:
                     error_code="loop_limit",
                 )
             if time.monotonic() >= self.deadline:
-                self.guardrail("deadline", "The run reached its deadline.")
-                return self.finish(
-                    "",
-                    Trace.Outcome.DEADLINE,
-                    "The copilot ran out of time.",
-                    error_code="deadline",
-                )
+                return self.out_of_time()
             blocked = self.over_budget()
             if blocked:
                 return blocked
@@ -200,6 +195,8 @@ class _Run:
             try:
                 turn = self.ask(messages, specs)
             except ProviderError as error:
+                if isinstance(error, ProviderTimeout) and time.monotonic() >= self.deadline - 0.05:
+                    return self.out_of_time()
                 return self.finish("", Trace.Outcome.FAILED, error.reason, error_code=error.code)
             if not turn.tool_calls:
                 return self.finish(turn.text or "", Trace.Outcome.ANSWERED, "")
@@ -226,6 +223,12 @@ class _Run:
                         "content": json.dumps(self.call(call)),
                     }
                 )
+
+    def out_of_time(self) -> RunResult:
+        self.guardrail("deadline", "The run reached its deadline.")
+        return self.finish(
+            "", Trace.Outcome.DEADLINE, "The copilot ran out of time.", error_code="deadline"
+        )
 
     def over_budget(self) -> RunResult | None:
         """Stop before a model call that the brand's daily token budget no longer covers."""

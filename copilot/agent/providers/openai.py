@@ -52,6 +52,7 @@ class OpenAIProvider:
     ) -> None:
         self.model = model
         self.max_tokens = max_tokens
+        self.timeout = timeout
         # The SDK's own retries would hide 429s from the engine's budget; the engine retries.
         self.max_retries = max_retries
         self._client = openai.OpenAI(
@@ -87,7 +88,7 @@ class OpenAIProvider:
             kwargs["tools"] = tools
             kwargs["tool_choice"] = "auto"
         if timeout is not None:
-            kwargs["timeout"] = timeout
+            kwargs["timeout"] = min(self.timeout, timeout)  # never past the run's deadline
         try:
             response = self._client.chat.completions.create(**kwargs)
         except openai.APITimeoutError as error:
