@@ -214,7 +214,12 @@ class _Run:
                         "The AI model kept sending order lookups that could not be read.",
                         error_code=ProviderBadResponse.code,
                     )
-            messages.append(_assistant_message(turn))
+            # The conversation replays the calls as the trace records them, so a value the
+            # model was refused (another customer's number, an undeclared argument) is not
+            # carried into later turns either.
+            messages.append(
+                _assistant_message(turn, [self.recordable(call) for call in turn.tool_calls])
+            )
             for call in turn.tool_calls:
                 messages.append(
                     {
@@ -570,7 +575,7 @@ def _error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "retryable": False}}
 
 
-def _assistant_message(turn: ModelTurn) -> dict[str, Any]:
+def _assistant_message(turn: ModelTurn, arguments: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "role": "assistant",
         "content": turn.text,
@@ -578,9 +583,9 @@ def _assistant_message(turn: ModelTurn) -> dict[str, Any]:
             {
                 "id": call.id,
                 "type": "function",
-                "function": {"name": call.name, "arguments": call.raw_arguments or "{}"},
+                "function": {"name": call.name, "arguments": json.dumps(args)},
             }
-            for call in turn.tool_calls
+            for call, args in zip(turn.tool_calls, arguments, strict=True)
         ],
     }
 

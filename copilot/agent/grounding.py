@@ -80,7 +80,7 @@ _TRACKING = re.compile(
     re.IGNORECASE,
 )
 # A bare code: mixes letters and digits, or a long run of digits (most tracking numbers).
-_CODE = re.compile(r"\b(?=[A-Z0-9-]*\d)(?:[A-Z]{1,4}-?\d[A-Z0-9-]{3,}|\d{8,})\b")
+_CODE = re.compile(r"\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{5,}\b|\b\d{8,}\b")
 _MONTHS = {
     name: number
     for number, names in enumerate(
