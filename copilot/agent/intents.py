@@ -113,7 +113,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         "order orders purchase purchases package packages parcel parcels shipment shipments "
         "delivery deliveries item items article articles product products stuff goods "
         "commande commandes colis achat achats paquet paquets envoi article produit produits "
-        "bestellung pedido"
+        "bestellung pedido ordered bought achete achetee"
     ),
     "refund": _words(
         "refund refunds refunded refunding reimbursement reimbursements reimburse reimbursed "
@@ -127,21 +127,29 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "eta": _words("eta estimated"),
     "arrive": _words(
         "arrive arrives arrived arriving arrival deliver delivered receive received "
-        "recu recue recus recois recevoir recevrai livre livree livres arrivee arriver arrivera"
+        "recu recue recus recois recevoir recevrai livre livree livres arrivee arriver arrivera "
+        "coming came"
     ),
     "ship": _words(
         "ship shipped shipping sent dispatched dispatch posted expedie expediee expedies "
-        "envoye envoyee"
+        "envoye envoyee expedition partie parti"
     ),
     "duration": _words("long soon period periods timeframe delai delais duree"),
     "when": _words("when quand"),
     "where": _words("where"),
     "wait": _words("waiting wait awaiting expect expecting expected attends attendre attente"),
     "negation": _words(
-        "not never haven hasn didn don doesn isn wasn hasnt havent didnt doesnt still yet "
-        "pas jamais toujours aucune aucun"
+        "not never haven hasn didn don doesn isn wasn hasnt havent didnt doesnt "
+        "pas jamais aucune aucun"
     ),
+    # it should have happened by now
+    "pending": _words("still yet toujours encore"),
     "processed": _words("processed process issued credited paid traite traitee vire"),
+    # something went wrong on the way
+    "trouble": _words(
+        "stuck lost missing delayed late problem moved bloque perdu perdue retard probleme manquant"
+    ),
+    "returning": _words("return returns retour retours retourner"),
     # general questions: what is possible, what it costs, how it usually works
     "general": _words(
         "options option methods method policy policies fee fees charge charges penalty "
@@ -151,7 +159,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     # things a customer may not receive that are not a shipment
     "account": _words(
         "email mail code link password invoice invoices receipt confirmation newsletter "
-        "account verification bill facture"
+        "account verification bill facture address adresse profile details"
     ),
 }
 _WORD_FAMILY: dict[str, str] = {
@@ -192,11 +200,19 @@ def _within_one_edit(a: str, b: str) -> bool:
 
 @lru_cache(maxsize=20_000)
 def _family_of(word: str) -> str | None:
+    """The family of `word`, allowing one typo in words of five letters or more (and one
+    dropped letter from the words for an order: 'ordr', 'oder')."""
     family = _WORD_FAMILY.get(word)
-    if family or len(word) < _FUZZY_MIN_LENGTH or word in _NOT_TYPOS:
+    if family or len(word) < _FUZZY_MIN_LENGTH - 1 or word in _NOT_TYPOS:
         return family
     for known, known_family in _WORD_FAMILY.items():
-        if len(known) >= _FUZZY_MIN_LENGTH and _within_one_edit(word, known):
+        if len(known) < _FUZZY_MIN_LENGTH or len(word) < len(known) - 1:
+            continue
+        if len(word) < _FUZZY_MIN_LENGTH and (
+            known_family != "thing" or len(known) != len(word) + 1
+        ):
+            continue
+        if _within_one_edit(word, known):
             return known_family
     return None
 
@@ -207,8 +223,12 @@ _WHERE_IS = re.compile(
 )
 _HOW_TO = re.compile(
     r"\b(?:how\s+(?:do|can|could|to)\s+i\s+(?:return|order|buy|place|change|cancel|pay)"
-    r"|where\s+(?:can|could|do|to)\s+i?\s*(?:buy|order|purchase|acquire|shop|earn|enter|set|add))"
+    r"|where\s+(?:can|could|do|to)\s+i?\s*(?:buy|order|purchase|acquire|shop|earn|enter|set|add"
+    r"|leave|write|post|change|edit|update|sign|register|log))"
 )
+_AMOUNT = re.compile(r"[$€£]\s?\d|\d\s?(?:[$€£]|dollars?|euros?|eur|usd)\b")
+_MY_THING = re.compile(r"\b(?:my|our|ma|mon|mes|notre|nos)\s+(\w+)(?:\s+(\w+))?")
+_POSSESSIVE = re.compile(r"\b(?:my|our|mine|ma|mon|mes|notre|nos)\b")
 
 
 def _families(text: str) -> set[str]:
@@ -220,12 +240,18 @@ def needs_order_data(text: str) -> bool:
     words = customer_words(text)
     found = _families(words)
     general = "general" in found
-    about_order = bool(found & {"thing", "ship", "arrive"}) or bool(order_numbers_in(words))
+    mine = bool(_POSSESSIVE.search(words))
+    my_thing = any(_family_of(match.group(1)) == "thing" for match in _MY_THING.finditer(words))
+    shipment = found & {"thing", "ship", "arrive"}
+    about_order = bool(shipment) or bool(order_numbers_in(words))
     if _HOW_TO.search(words) and not found & {"status", "track", "eta", "wait"}:
         return False
     if "refund" in found and not general:
-        # A refund the customer is owed: asking whether it came, when, or where it stands.
-        if found & {"wait", "status", "track", "processed", "when", "duration", "arrive"}:
+        # A refund the customer is owed: whether it came, when, where it stands.
+        progress = {"wait", "status", "track", "processed", "arrive", "negation", "trouble"}
+        progress.add("pending")
+        specific = mine or bool(_AMOUNT.search(words)) or bool(order_numbers_in(words))
+        if found & progress or (specific and found & {"when", "duration"}):
             return True
         if _WHERE_IS.search(words) or re.search(r"\b(?:anything|something)\s+new\b", words):
             return True
@@ -233,17 +259,30 @@ def needs_order_data(text: str) -> bool:
         return False
     if found & {"track", "eta"}:
         return True
-    if "status" in found and (about_order or "refund" in found):
+    if "status" in found and (
+        about_order or "refund" in found or (mine and "account" not in found)
+    ):
         return True
-    if _WHERE_IS.search(words) and (about_order or re.search(r"\b(?:my|ma|mon|mes)\b", words)):
+    if "where" in found and (about_order and (mine or _WHERE_IS.search(words))):
+        return True
+    if _WHERE_IS.search(words) and mine:
+        return True
+    if my_thing and "account" not in found:
+        # "my order", "ma commande": a question about their own order, not a general one.
+        return True
+    if "pending" in found and shipment:
+        return True
+    if "trouble" in found and shipment and "account" not in found:
         return True
     if "negation" in found and "arrive" in found and "account" not in found:
         return True
-    if "duration" in found and found & {"thing", "ship", "arrive"}:
+    if "arrive" in found and "thing" in found and "account" not in found:
         return True
-    if "when" in found and found & {"arrive", "ship"}:
+    if "duration" in found and shipment and not ("returning" in found and not mine):
         return True
-    if "wait" in found and found & {"thing", "arrive", "ship"}:
+    if "when" in found and (found & {"arrive", "ship"} or (mine and "thing" in found)):
+        return True
+    if "wait" in found and (shipment or mine):
         return True
     return "ship" in found and "negation" in found and "thing" in found
 
