@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -197,16 +199,21 @@ class OpenAIServer:
                     time.sleep(wait)
                 self._send(reply)
 
+            def setup(self) -> None:
+                super().setup()
+                # Answer in one segment without Nagle's delay, as a real API server would.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def _send(self, reply: Reply) -> None:
                 payload = json.dumps(reply.body).encode()
+                head = [
+                    f"HTTP/1.1 {reply.status} {HTTPStatus(reply.status).phrase}",
+                    "Content-Type: application/json",
+                    f"Content-Length: {len(payload)}",
+                    *(f"{name}: {value}" for name, value in reply.headers.items()),
+                ]
                 try:
-                    self.send_response(reply.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(payload)
+                    self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (its timeout); nothing to answer
 
@@ -222,3 +229,38 @@ class OpenAIServer:
     def __exit__(self, *exc: object) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+def one_tool_then_answer(name: str, arguments: dict[str, Any], answer: str) -> Responder:
+    """A model that asks for one tool call, then answers `answer` once it has the result."""
+
+    def respond(request: dict[str, Any]) -> Reply:
+        if not tool_result_messages(request):
+            return tool_call(name, arguments)
+        return text(answer)
+
+    return respond
+
+
+def main() -> None:
+    """Serve from its own process (benchmarks: the server must not share the app's GIL).
+
+    Prints the base URL on the first line of stdout, then serves until stdin closes.
+    """
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--tool", default="fetch_orders")
+    parser.add_argument("--arguments", default="{}", help="JSON arguments of the tool call")
+    parser.add_argument("--answer", required=True, help="the final answer's text")
+    args = parser.parse_args()
+    responder = one_tool_then_answer(args.tool, json.loads(args.arguments), args.answer)
+    with OpenAIServer(responder, latency=args.latency) as server:
+        print(server.base_url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,7 @@ base URL, model, timeout and retries come from settings.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
@@ -26,6 +27,13 @@ from copilot.agent.providers.base import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=16)
+def _client(api_key: str, base_url: str | None, timeout: float) -> openai.OpenAI:
+    """One SDK client per configuration, shared by runs and threads (it is thread-safe):
+    building one costs ~100 ms (a TLS context) and a new one would reopen connections."""
+    return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
 
 
 def _retry_after(error: openai.APIStatusError) -> float | None:
@@ -55,9 +63,7 @@ class OpenAIProvider:
         self.timeout = timeout
         # The SDK's own retries would hide 429s from the engine's budget; the engine retries.
         self.max_retries = max_retries
-        self._client = openai.OpenAI(
-            api_key=api_key or "not-needed", base_url=base_url, timeout=timeout, max_retries=0
-        )
+        self._client = _client(api_key or "not-needed", base_url, timeout)
 
     @classmethod
     def from_settings(cls, *, model: str = "") -> OpenAIProvider:
