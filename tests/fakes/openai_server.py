@@ -10,6 +10,7 @@ body is kept in `requests` for assertions.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import socket
@@ -212,10 +213,9 @@ class OpenAIServer:
                     f"Content-Length: {len(payload)}",
                     *(f"{name}: {value}" for name, value in reply.headers.items()),
                 ]
-                try:
+                # A client that gave up (its timeout) has nobody left to answer.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (its timeout); nothing to answer
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
