@@ -153,6 +153,7 @@ class _Run:
                 "content": prompts.system_prompt(
                     brand_name=brand.name,
                     language=brand.reply_language,
+                    tone=brand.tone,
                     signature=brand.signature,
                     knowledge=brand.knowledge,
                     available_tools=self.plan.available_tools,

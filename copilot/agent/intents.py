@@ -61,15 +61,24 @@ def _fold(text: str) -> str:
 
 
 _FRENCH_MARKERS = re.compile(
-    r"\b(bonjour|merci|commande|colis|je|mon|ma|mes|est|pas|recu|livraison|ou en est|"
-    r"quand|cordialement|s'il vous plait|votre|vous)\b"
+    r"\b(bonjour|bonsoir|salut|merci|commande|colis|je|j|mon|ma|mes|est|sont|pas|recu|livraison|"
+    r"ou en est|quand|quel|quels|quelle|quelles|pourquoi|comment|cordialement|s'il vous plait|"
+    r"svp|votre|vos|vous|avez|les|des|une|du|aux|pour|avec|dans|mais|toujours|encore)\b"
+)
+_ENGLISH_MARKERS = re.compile(
+    r"\b(hello|hi|hey|thanks|thank|please|the|my|is|are|where|what|when|why|how|you|your|i|"
+    r"have|has|order|with|for|and|not|yet|still|can|could|would)\b"
 )
 
 
-def language_of(text: str) -> str:
-    """'fr' or 'en': enough for the reply templates."""
-    hits = len(_FRENCH_MARKERS.findall(_fold(text)))
-    return "fr" if hits >= 2 else "en"
+def language_of(text: str, default: str = "en") -> str:
+    """'fr' or 'en', whichever has more of its common words; `default` when neither shows."""
+    folded = _fold(text)
+    french = len(_FRENCH_MARKERS.findall(folded))
+    english = len(_ENGLISH_MARKERS.findall(folded))
+    if french == english:
+        return default if default in {"fr", "en"} else "en"
+    return "fr" if french > english else "en"
 
 
 # --- what the customer wrote now ----------------------------------------------------------

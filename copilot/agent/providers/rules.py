@@ -90,7 +90,7 @@ class RulesProvider:
         prompt = next((m["content"] for m in messages if m["role"] == "user"), "")
         subject = prompt.split("\n", 1)[0].removeprefix("Ticket subject:").strip()
         text = f"{subject}\n{customer_message(prompt)}"
-        language = language_of(text)
+        language = language_of(text, default=self.brand.reply_language)
         tool_messages = [m for m in messages if m["role"] == "tool"]
         if tool_messages:
             return self._reply(
