@@ -8,6 +8,7 @@ from audit.models import Span
 from copilot.agent import grounding
 from copilot.models import Draft
 from copilot.services import draft_generate, draft_request
+from orders.schema import OrderStatus
 from tests.copilot.agent.conftest import run
 from tests.fakes import openai_server as fake
 
@@ -124,3 +125,28 @@ def test_stored_trace_carries_the_grounding_label(world):
     assert draft.trace.grounding == "grounded"
     check = draft.trace.spans.get(name="grounding_check")
     assert check.result == {"label": "grounded", "unverified": []}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("status", [s.value for s in OrderStatus])
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_rules_drafts_for_every_order_status_are_grounded(world, status, language):
+    world.order.status = status
+    world.order.save()
+    text = {"en": "Where is my order NW-2001?", "fr": "Où est ma commande NW-2001 ?"}[language]
+
+    result = run(world.ticket(text), "rules")
+
+    check = result.trace.spans[-1].result
+    assert result.trace.grounding == "grounded", (result.text, check)
+
+
+def test_a_status_the_order_does_not_have_is_unverified():
+    report = grounding.check(
+        "Good news: your order NW-2001 was delivered yesterday.",
+        tool_results=[RESULT],
+        ticket_text="where is my order?",
+    )
+
+    assert report.label == grounding.UNVERIFIED
+    assert [(f.kind, f.text) for f in report.unverified] == [("status", "delivered")]
