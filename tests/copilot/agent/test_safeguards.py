@@ -275,3 +275,35 @@ def test_daily_token_budget_does_not_block_the_offline_provider(world):
     result = run(world.ticket("Where is order NW-2001?"), "rules")
 
     assert result.ok and "JD0042" in result.text
+
+
+def test_provider_failure_gives_a_failed_draft_an_agent_can_read(world, openai_server, settings):
+    settings.OPENAI_MAX_RETRIES = 1
+    openai_server.script(fake.error(500, "boom"), fake.error(502, "bad gateway"))
+    draft = draft_request(ticket=world.ticket("When are you open?"), enqueue=False)
+
+    draft_generate(draft_id=draft.pk, provider_name="openai")
+
+    draft.refresh_from_db()
+    assert draft.status == Draft.Status.FAILED
+    assert draft.status_reason == "The AI model is unavailable."
+    assert draft.trace.outcome == Trace.Outcome.FAILED
+    assert draft.trace.error_code == "provider_unavailable"
+
+
+def test_fields_outside_the_brand_allow_list_never_reach_model_or_trace(world, openai_server):
+    world.order.shipping_address = "1 Secret Street, Springfield"
+    world.order.phone = "+1 555 0100"
+    world.order.save()
+    openai_server.script(
+        fake.tool_call("fetch_orders", {"order_number": "NW-2001"}),
+        fake.text("Your order NW-2001 is on its way with DHL."),
+    )
+
+    result = run(world.ticket("Where is order NW-2001?"), limits=limits())
+
+    sent = json.dumps(openai_server.requests)
+    traced = json.dumps([[s.arguments, s.result] for s in result.trace.spans])
+    for private in ("1 Secret Street", "+1 555 0100", "ana@example.com"):
+        assert private not in sent and private not in traced
+    assert "JD0042" in sent and "JD0042" in traced
