@@ -10,6 +10,10 @@ PostgreSQL when reachable):
 - the app's CPU time per draft (p50), which a loaded machine disturbs less;
 - the ratio of end-to-end time to injected latency at the chosen latency.
 
+PostgreSQL runs twice: as configured (each commit waits for the server's WAL flush) and
+with `synchronous_commit=off` on the bench database, which shows how much of the time is
+the disk's rather than the app's. The goals are judged on the default configurations.
+
 Goals: own time p50 <= 15 ms; ratio <= 1.02 at 1 s. Each database runs in its own
 process (Django is set up once per process); the PostgreSQL bench database is created and
 migrated by the script and dropped at the end.
@@ -160,15 +164,21 @@ def measure(database_url: str, drafts: int, slow_drafts: int, latency: float) ->
     return results
 
 
-def postgres_ready(url: str) -> str | None:
-    """Create the bench database if needed; None when PostgreSQL is not reachable."""
+def postgres_ready(url: str, *, synchronous_commit: bool) -> str | None:
+    """(Re)create the bench database; None when done, else why PostgreSQL is not usable.
+
+    With `synchronous_commit` off (for this bench database only) a commit does not wait
+    for the server's WAL flush, which separates the app's own time from the disk's.
+    """
     import psycopg
 
     base, _, name = url.rpartition("/")
     try:
         with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
+            if not synchronous_commit:
+                conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     except psycopg.Error as error:
         return f"PostgreSQL not reachable: {error}".splitlines()[0]
     return None
@@ -216,26 +226,30 @@ def main() -> None:
     figures: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         figures.append(run_child(f"sqlite:///{tmp}/bench.sqlite3", args))
-    problem = postgres_ready(args.pg_url)
-    if problem:
-        print(problem)
-    else:
+    for synchronous_commit in (True, False):
+        problem = postgres_ready(args.pg_url, synchronous_commit=synchronous_commit)
+        if problem:
+            print(problem)
+            break
         try:
-            figures.append(run_child(args.pg_url, args))
+            result = run_child(args.pg_url, args)
         finally:
             drop_postgres(args.pg_url)
+        if not synchronous_commit:
+            result["database"] += " (synchronous_commit=off)"
+        figures.append(result)
 
     for f in figures:
         print(
-            f"{f['database']:<11} own time per draft p50 {f['own_ms_p50']:.1f} ms, "
+            f"{f['database']:<11}\n  own time per draft p50 {f['own_ms_p50']:.1f} ms, "
             f"p95 {f['own_ms_p95']:.1f} ms, CPU p50 {f['cpu_ms_p50']:.1f} ms "
-            f"({f['drafts']} drafts, instant model) | "
+            f"({f['drafts']} drafts, instant model)\n  "
             f"at {f['latency_s']:g} s per model call: end-to-end / injected = "
             f"{f['ratio_p50']:.4f} (p50), {f['ratio_max']:.4f} (max), own time p50 "
             f"{f['own_ms_p50_at_latency']:.1f} ms ({f['slow_drafts']} drafts)"
         )
     print(f"load average when done: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    goals = all(f["own_ms_p50"] <= 15 and f["ratio_p50"] <= 1.02 for f in figures)
+    goals = all(f["own_ms_p50"] <= 15 and f["ratio_p50"] <= 1.02 for f in figures[:2])
     print(f"goals (own p50 <= 15 ms, ratio <= 1.02 at 1 s): {'met' if goals else 'NOT met'}")
     print(json.dumps({"results": figures, "goals_met": goals}))
 
