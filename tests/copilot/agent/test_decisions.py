@@ -17,6 +17,7 @@ from django.core.management import CommandError, call_command
 
 from copilot.agent.intents import customer_words, needs_order_data
 from copilot.models import Brand, Ticket
+from tests.fakes import openai_server as fake
 
 DATASET = Path("/work/shared/datasets/support-intents.csv")
 DATA = Path(__file__).parent / "data"
@@ -101,3 +102,31 @@ def test_quoted_reply_and_signature_are_not_read_as_the_question():
 )
 def test_typos_and_french_still_need_order_data(text):
     assert needs_order_data(text)
+
+
+def test_eval_decisions_runs_the_openai_provider_through_the_local_server(
+    tmp_path, capsys, openai_server
+):
+    def model(request):
+        user = request["messages"][1]["content"]
+        if "parcel" in user and not fake.tool_result_messages(request):
+            return fake.tool_call("fetch_orders", {})
+        return fake.text("Hello, thanks for writing.")
+
+    openai_server.responder = model
+    path = tmp_path / "few.jsonl"
+    rows = [
+        {"utterance": "where is my parcel", "order_lookup": "call"},
+        {"utterance": "my parcel never came", "order_lookup": "call"},
+        {"utterance": "are you open today", "order_lookup": "no_call"},
+        {"utterance": "cancel my parcel", "order_lookup": "either"},
+    ]
+    path.write_text("\n".join(json.dumps(row) for row in rows))
+
+    call_command("eval_decisions", str(path), "--provider", "openai", "--json")
+
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["provider"] == "openai"
+    assert (figures["call_recall"], figures["unnecessary_call_rate"]) == (1.0, 0.0)
+    assert figures["either_call_rate"] == 1.0
+    assert openai_server.requests and "tools" in openai_server.requests[0]
