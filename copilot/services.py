@@ -135,8 +135,10 @@ def draft_generate(*, draft_id: int, provider_name: str | None = None) -> Draft 
         trace_record(draft=draft, data=result.trace)
         if result.ok:
             draft.status, draft.body, draft.status_reason = Draft.Status.READY, result.text, ""
+        elif result.outcome == Trace.Outcome.BLOCKED:
+            draft.status, draft.status_reason = Draft.Status.BLOCKED, result.reason[:300]
         else:
-            draft.status, draft.status_reason = Draft.Status.FAILED, result.reason
+            draft.status, draft.status_reason = Draft.Status.FAILED, result.reason[:300]
         draft.save(update_fields=["status", "body", "status_reason", "updated_at"])
     progress.progress_clear(draft_id=draft_id)
     logger.info(

@@ -10,27 +10,32 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connections
+from django.db.models import Sum
 from django.utils import timezone
 
 from audit.models import Span, Trace
 from audit.services import SpanData, TraceData
-from copilot.agent import prompts, safeguards
+from copilot.agent import grounding, prompts, safeguards
 from copilot.agent.intents import order_numbers_in
 from copilot.agent.providers.base import (
     ModelTurn,
     Provider,
     ProviderBadResponse,
     ProviderError,
+    ProviderTimeout,
     ToolCall,
 )
 from copilot.models import Brand, Message, Ticket
-from copilot.tools import Tool, ToolContext, ToolError, get_tool
+from copilot.tools import Tool, ToolContext, ToolError, ToolOutput, get_tool
+from orders.tools import normalize_order_number
 from rollout.services import Plan
 
 logger = logging.getLogger(__name__)
@@ -99,6 +104,11 @@ class _Run:
         self.seen_calls: set[str] = set()
         self.tool_memo: dict[str, Any] = {}
         self.model = provider.model
+        self.malformed_turns = 0
+        self.known_order_numbers: set[str] = set()
+        self.tool_results: list[Any] = []
+        self.ticket_text = ""
+        self.tokens_used_today: int | None = None
 
     # --- spans -----------------------------------------------------------------------
     def span(self, kind: str, name: str, started: float, **fields: Any) -> SpanData:
@@ -141,13 +151,16 @@ class _Run:
                 "ticket_truncated",
                 f"The ticket was cut to {self.limits.max_ticket_chars} characters.",
             )
-        self.order_numbers = order_numbers_in(f"{self.ticket.subject}\n{body}")
+        self.ticket_text = f"{self.ticket.subject}\n{body}"
+        self.order_numbers = order_numbers_in(self.ticket_text)
+        self.known_order_numbers = {normalize_order_number(n) for n in self.order_numbers}
         return [
             {
                 "role": "system",
                 "content": prompts.system_prompt(
                     brand_name=brand.name,
                     language=brand.reply_language,
+                    tone=brand.tone,
                     signature=brand.signature,
                     knowledge=brand.knowledge,
                     available_tools=self.plan.available_tools,
@@ -182,21 +195,39 @@ class _Run:
                     error_code="loop_limit",
                 )
             if time.monotonic() >= self.deadline:
-                self.guardrail("deadline", "The run reached its deadline.")
-                return self.finish(
-                    "",
-                    Trace.Outcome.DEADLINE,
-                    "The copilot ran out of time.",
-                    error_code="deadline",
-                )
+                return self.out_of_time()
+            blocked = self.over_budget()
+            if blocked:
+                return blocked
             self.iterations += 1
             try:
                 turn = self.ask(messages, specs)
             except ProviderError as error:
+                if isinstance(error, ProviderTimeout) and time.monotonic() >= self.deadline - 0.05:
+                    return self.out_of_time()
                 return self.finish("", Trace.Outcome.FAILED, error.reason, error_code=error.code)
             if not turn.tool_calls:
                 return self.finish(turn.text or "", Trace.Outcome.ANSWERED, "")
-            messages.append(_assistant_message(turn))
+            if any(call.arguments is None for call in turn.tool_calls):
+                self.malformed_turns += 1
+                if self.malformed_turns > self.limits.provider_retries:
+                    self.guardrail(
+                        "malformed_tool_calls",
+                        "The model kept sending tool arguments that are not valid JSON.",
+                        malformed_turns=self.malformed_turns,
+                    )
+                    return self.finish(
+                        "",
+                        Trace.Outcome.FAILED,
+                        "The AI model kept sending order lookups that could not be read.",
+                        error_code=ProviderBadResponse.code,
+                    )
+            # The conversation replays the calls as the trace records them, so a value the
+            # model was refused (another customer's number, an undeclared argument) is not
+            # carried into later turns either.
+            messages.append(
+                _assistant_message(turn, [self.recordable(call) for call in turn.tool_calls])
+            )
             for call in turn.tool_calls:
                 messages.append(
                     {
@@ -206,13 +237,54 @@ class _Run:
                     }
                 )
 
+    def out_of_time(self) -> RunResult:
+        self.guardrail("deadline", "The run reached its deadline.")
+        return self.finish(
+            "", Trace.Outcome.DEADLINE, "The copilot ran out of time.", error_code="deadline"
+        )
+
+    def over_budget(self) -> RunResult | None:
+        """Stop before a model call that the brand's daily token budget no longer covers."""
+        brand = self.ticket.brand
+        if not brand.daily_token_budget or not self.provider.metered:
+            return None
+        if self.tokens_used_today is None:
+            self.tokens_used_today = tokens_used_today(brand)
+        if not safeguards.budget_exhausted(
+            budget=brand.daily_token_budget,
+            used_today=self.tokens_used_today,
+            used_in_run=self.tokens_in + self.tokens_out,
+        ):
+            return None
+        used = self.tokens_used_today + self.tokens_in + self.tokens_out
+        self.guardrail(
+            "daily_token_budget",
+            f"{brand.name} used {used} of its {brand.daily_token_budget} daily model tokens.",
+            budget=brand.daily_token_budget,
+            used=used,
+        )
+        return self.finish(
+            "",
+            Trace.Outcome.BLOCKED,
+            f"No draft: {brand.name} has used its daily AI budget ({used:,} of "
+            f"{brand.daily_token_budget:,} tokens). Drafts resume tomorrow, or an admin can "
+            "raise the budget.",
+            error_code="daily_token_budget",
+        )
+
     def ask(self, messages: list[dict[str, Any]], specs: list[dict[str, Any]]) -> ModelTurn:
-        """One model turn, retrying transient errors within the retry and time budget."""
+        """One model turn, retrying transient errors within the retry and time budget.
+
+        A 429's Retry-After is honoured when the run's deadline leaves room for it; when it
+        does not, the run fails at once rather than waiting past its deadline.
+        """
         attempt = 0
         while True:
             started = time.monotonic()
             try:
-                turn = self.provider.complete(messages, specs)
+                turn = self.provider.complete(
+                    messages, specs, timeout=max(0.1, self.deadline - time.monotonic())
+                )
                 if not turn.tool_calls and not (turn.text or "").strip():
                     raise ProviderBadResponse("The model returned an empty answer.")
             except ProviderError as error:
@@ -227,8 +299,8 @@ class _Run:
                         "attempt": attempt + 1,
                     },
                 )
-                wait = min(error.retry_after or 0.5 * 2**attempt, 10.0)
-                retryable = error.retryable or error.code == "provider_bad_response"
+                wait = safeguards.retry_wait(attempt=attempt, retry_after=error.retry_after)
+                retryable = error.retryable or isinstance(error, ProviderBadResponse)
                 if (
                     not retryable
                     or attempt >= self.limits.provider_retries
@@ -248,13 +320,7 @@ class _Run:
                 result={
                     "text": turn.text or "",
                     "tool_calls": [
-                        {
-                            "name": c.name,
-                            "arguments": c.arguments
-                            if c.arguments is not None
-                            else c.raw_arguments,
-                        }
-                        for c in turn.tool_calls
+                        {"name": c.name, "arguments": self.recordable(c)} for c in turn.tool_calls
                     ],
                 },
                 attributes={
@@ -280,12 +346,36 @@ class _Run:
                 Span.Kind.TOOL,
                 tool.name,
                 started,
-                arguments={"raw": call.raw_arguments[:500]},
+                arguments=self.recordable(call),
                 status=Span.Status.ERROR,
                 error=error.as_dict(),
                 attributes={"gen_ai.tool.name": tool.name, "gen_ai.tool.call.id": call.id},
             )
             return {"error": error.as_dict()}
+        scoped = safeguards.scope_arguments(
+            tool.parameters, call.arguments, self.known_order_numbers
+        )
+        if scoped.unexpected:
+            self.guardrail(
+                "unexpected_arguments",
+                f"{tool.name} does not take {', '.join(scoped.unexpected)}; the call was refused.",
+                arguments=scoped.recorded,
+            )
+            return _error(
+                "unexpected_arguments",
+                f"{tool.name} does not take {', '.join(scoped.unexpected)}. The customer is "
+                "always the one of this ticket.",
+            )
+        if scoped.foreign_order_number:
+            self.guardrail(
+                "order_number_not_in_ticket",
+                f"{tool.name} refused an order number the customer did not give.",
+                arguments=scoped.recorded,
+            )
+            return _error(
+                "order_number_not_in_ticket",
+                "Only order numbers the customer wrote can be looked up; ask the customer.",
+            )
         key = safeguards.call_key(call.name, call.arguments)
         if key in self.seen_calls:
             self.guardrail(
@@ -326,7 +416,7 @@ class _Run:
         started = time.monotonic()
         attributes = {"gen_ai.tool.name": tool.name, "gen_ai.tool.call.id": call.id}
         try:
-            output = tool.handler(context, call.arguments)
+            output = _run_tool(tool, context, call.arguments, context.remaining())
         except ToolError as error:
             self.span(
                 Span.Kind.TOOL,
@@ -359,9 +449,53 @@ class _Run:
             result=output.data,
             attributes={**attributes, **output.attributes},
         )
+        self.tool_results.append(output.data)
+        for order in output.data.get("orders") or []:
+            if isinstance(order, dict) and order.get("number"):
+                self.known_order_numbers.add(normalize_order_number(str(order["number"])))
         return output.data
 
+    def recordable(self, call: ToolCall) -> dict[str, Any]:
+        """A model's tool-call arguments as the trace may keep them: undeclared arguments and
+        order numbers the ticket did not give are withheld, unreadable JSON is not stored."""
+        if call.arguments is None:
+            return {"invalid_json_chars": len(call.raw_arguments)}
+        tool = get_tool(call.name)
+        if tool is None:
+            return {key: safeguards.WITHHELD_NOT_A_PARAMETER for key in call.arguments}
+        return safeguards.scope_arguments(
+            tool.parameters, call.arguments, self.known_order_numbers
+        ).recorded
+
+    def check_grounding(self, text: str) -> str:
+        """Label the final draft and record the check as a span; returns the label."""
+        started = time.monotonic()
+        brand = self.ticket.brand
+        report = grounding.check(
+            text,
+            tool_results=self.tool_results,
+            ticket_text=self.ticket_text,
+            brand_texts=[*brand.knowledge.values(), brand.signature, brand.name],
+        )
+        unverified = report.label == grounding.UNVERIFIED
+        self.span(
+            Span.Kind.GUARDRAIL,
+            "grounding_check",
+            started,
+            result=report.as_dict(),
+            status=Span.Status.ERROR if unverified else Span.Status.OK,
+            error={
+                "code": "unverified_facts",
+                "message": "The draft states order facts that no tool result or ticket backs.",
+            }
+            if unverified
+            else None,
+        )
+        return report.label
+
     def finish(self, text: str, outcome: str, reason: str, *, error_code: str = "") -> RunResult:
+        text = text.strip()
+        label = self.check_grounding(text) if outcome == Trace.Outcome.ANSWERED else ""
         trace = TraceData(
             provider=self.provider.name,
             model=self.model,
@@ -375,10 +509,11 @@ class _Run:
             tokens_out=self.tokens_out,
             latency_ms=round((time.monotonic() - self.started) * 1000),
             error_code=error_code,
+            grounding=label,
             config=brand_config(self.ticket.brand),
             spans=self.spans,
         )
-        return RunResult(text=text.strip(), outcome=outcome, reason=reason, trace=trace)
+        return RunResult(text=text, outcome=outcome, reason=reason, trace=trace)
 
 
 def brand_config(brand: Brand) -> dict[str, Any]:
@@ -394,11 +529,62 @@ def brand_config(brand: Brand) -> dict[str, Any]:
     }
 
 
+def tokens_used_today(brand: Brand) -> int:
+    """Model tokens (in + out) the brand's runs have recorded since local midnight."""
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    totals = Trace.objects.filter(brand=brand, created_at__gte=midnight).aggregate(
+        tokens_in=Sum("tokens_in"), tokens_out=Sum("tokens_out")
+    )
+    return (totals["tokens_in"] or 0) + (totals["tokens_out"] or 0)
+
+
+def _run_tool(
+    tool: Tool, context: ToolContext, arguments: dict[str, Any], timeout: float
+) -> ToolOutput:
+    """Run a tool handler and give up on it after `timeout` seconds, whatever it is doing.
+
+    Connectors honour `context.deadline` for their own I/O, but a handler can still hang
+    (a socket that trickles bytes, a stuck driver call), and Python cannot interrupt a
+    thread. So the handler runs in its own daemon thread and the run stops waiting at the
+    timeout: the model is told `tool_timeout`, and the abandoned thread may only finish a
+    read whose result is dropped (tools never write).
+
+    The thread opens its own database connection and closes it when the handler returns,
+    exactly as in production. Consequence for tests: rows a tool must read have to be
+    committed, so tests that run tools through the engine use
+    `django_db(transaction=True)`; an uncommitted test transaction would be invisible to the
+    tool, as it would be to any other connection.
+    """
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box["output"] = tool.handler(context, arguments)
+        except BaseException as error:  # re-raised in the run's thread below
+            box["error"] = error
+        finally:
+            connections.close_all()
+            done.set()
+
+    threading.Thread(target=work, name=f"copilot-tool-{tool.name}", daemon=True).start()
+    if not done.wait(max(0.0, timeout)):
+        logger.warning("copilot.engine.tool_timeout", extra={"tool": tool.name, "timeout": timeout})
+        raise ToolError(
+            "tool_timeout",
+            f"{tool.name} did not answer within {timeout:.1f} seconds.",
+            retryable=True,
+        )
+    if "error" in box:
+        raise box["error"]
+    return box["output"]
+
+
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "retryable": False}}
 
 
-def _assistant_message(turn: ModelTurn) -> dict[str, Any]:
+def _assistant_message(turn: ModelTurn, arguments: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "role": "assistant",
         "content": turn.text,
@@ -406,9 +592,9 @@ def _assistant_message(turn: ModelTurn) -> dict[str, Any]:
             {
                 "id": call.id,
                 "type": "function",
-                "function": {"name": call.name, "arguments": call.raw_arguments or "{}"},
+                "function": {"name": call.name, "arguments": json.dumps(args)},
             }
-            for call in turn.tool_calls
+            for call, args in zip(turn.tool_calls, arguments, strict=True)
         ],
     }
 

@@ -56,7 +56,8 @@ def test_where_is_my_order_ticket_gets_a_grounded_draft_with_its_trace(client, b
     assert tool_span.name == "fetch_orders" and tool_span.status == Span.Status.OK
     assert tool_span.result["orders"][0]["number"] == "NW-2001"
     assert tool_span.result["orders"][0]["shipments"][0]["tracking_number"] == "JD0042"
-    assert [s.kind for s in trace.spans.order_by("seq")] == ["llm", "tool", "llm"]
+    assert [s.kind for s in trace.spans.order_by("seq")] == ["llm", "tool", "llm", "guardrail"]
+    assert trace.grounding == "grounded"
 
 
 def test_workspace_shows_draft_and_trace_panel_and_agent_accepts(client, brand, wismo, member):

@@ -9,7 +9,8 @@ from copilot.models import Brand
 
 
 def provider_for(brand: Brand, name: str | None = None) -> Provider:
-    """The provider named `name` (default `settings.COPILOT_PROVIDER`) set up for `brand`."""
+    """The provider named `name` (default `settings.COPILOT_PROVIDER`) set up for `brand`:
+    the OpenAI provider uses the brand's `ai_model` when it has one."""
     name = name or settings.COPILOT_PROVIDER
     if name == "rules":
         from copilot.agent.providers.rules import RulesProvider
@@ -18,5 +19,5 @@ def provider_for(brand: Brand, name: str | None = None) -> Provider:
     if name == "openai":
         from copilot.agent.providers.openai import OpenAIProvider
 
-        return OpenAIProvider.from_settings()
+        return OpenAIProvider.from_settings(model=brand.ai_model)
     raise ValueError(f"Unknown provider {name!r}; use 'rules' or 'openai'.")

@@ -65,10 +65,23 @@ class ProviderBadResponse(ProviderError):
     reason = "The AI model returned an answer that could not be used."
 
 
+class ProviderRefused(ProviderBadResponse):
+    code = "provider_refused"
+    reason = "The AI model refused to write this reply."
+
+
 class Provider(Protocol):
     name: str
     model: str
+    metered: bool  # whether its tokens count against the brand's daily budget
 
-    def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ModelTurn:
-        """Answer the conversation, optionally by calling some of `tools`."""
+    def complete(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        *,
+        timeout: float | None = None,
+    ) -> ModelTurn:
+        """Answer the conversation, optionally by calling some of `tools`, within `timeout`
+        seconds (None: the provider's own default)."""
         ...

@@ -6,6 +6,7 @@ base URL, model, timeout and retries come from settings.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
@@ -18,6 +19,7 @@ from copilot.agent.providers.base import (
     ProviderBadResponse,
     ProviderError,
     ProviderRateLimited,
+    ProviderRefused,
     ProviderTimeout,
     ProviderUnavailable,
     ToolCall,
@@ -25,6 +27,13 @@ from copilot.agent.providers.base import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=16)
+def _client(api_key: str, base_url: str | None, timeout: float) -> openai.OpenAI:
+    """One SDK client per configuration, shared by runs and threads (it is thread-safe):
+    building one costs ~100 ms (a TLS context) and a new one would reopen connections."""
+    return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
 
 
 def _retry_after(error: openai.APIStatusError) -> float | None:
@@ -37,6 +46,7 @@ def _retry_after(error: openai.APIStatusError) -> float | None:
 
 class OpenAIProvider:
     name = "openai"
+    metered = True
 
     def __init__(
         self,
@@ -50,24 +60,31 @@ class OpenAIProvider:
     ) -> None:
         self.model = model
         self.max_tokens = max_tokens
+        self.timeout = timeout
         # The SDK's own retries would hide 429s from the engine's budget; the engine retries.
         self.max_retries = max_retries
-        self._client = openai.OpenAI(
-            api_key=api_key or "not-needed", base_url=base_url, timeout=timeout, max_retries=0
-        )
+        self._client = _client(api_key or "not-needed", base_url, timeout)
 
     @classmethod
-    def from_settings(cls) -> OpenAIProvider:
+    def from_settings(cls, *, model: str = "") -> OpenAIProvider:
+        """A provider configured from settings; `model` (a brand's choice) wins if set."""
         return cls(
             api_key=settings.OPENAI_API_KEY,
             base_url=settings.OPENAI_BASE_URL,
-            model=settings.OPENAI_MODEL,
+            model=model or settings.OPENAI_MODEL,
             timeout=settings.OPENAI_TIMEOUT_SECONDS,
             max_retries=settings.OPENAI_MAX_RETRIES,
             max_tokens=settings.OPENAI_MAX_TOKENS,
         )
 
-    def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ModelTurn:
+    def complete(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        *,
+        timeout: float | None = None,
+    ) -> ModelTurn:
+        """One Chat Completions call; SDK and HTTP failures become `ProviderError`s."""
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
@@ -76,6 +93,8 @@ class OpenAIProvider:
         if tools:
             kwargs["tools"] = tools
             kwargs["tool_choice"] = "auto"
+        if timeout is not None:
+            kwargs["timeout"] = min(self.timeout, timeout)  # never past the run's deadline
         try:
             response = self._client.chat.completions.create(**kwargs)
         except openai.APITimeoutError as error:
@@ -92,6 +111,8 @@ class OpenAIProvider:
         if not response.choices:
             raise ProviderBadResponse("The model returned no choices.")
         message = response.choices[0].message
+        if getattr(message, "refusal", None):
+            raise ProviderRefused()
         usage = Usage(
             tokens_in=response.usage.prompt_tokens if response.usage else 0,
             tokens_out=response.usage.completion_tokens if response.usage else 0,

@@ -74,15 +74,23 @@ _FALLBACK = {
 class RulesProvider:
     name = "rules"
     model = MODEL
+    metered = False
 
     def __init__(self, brand: Brand) -> None:
         self.brand = brand
 
-    def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ModelTurn:
+    def complete(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        *,
+        timeout: float | None = None,
+    ) -> ModelTurn:
+        """The fixed workflow's next step; `timeout` is moot, it answers at once."""
         prompt = next((m["content"] for m in messages if m["role"] == "user"), "")
         subject = prompt.split("\n", 1)[0].removeprefix("Ticket subject:").strip()
         text = f"{subject}\n{customer_message(prompt)}"
-        language = language_of(text)
+        language = language_of(text, default=self.brand.reply_language)
         tool_messages = [m for m in messages if m["role"] == "tool"]
         if tool_messages:
             return self._reply(
