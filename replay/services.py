@@ -312,7 +312,12 @@ def replay_item(*, item: ReplayItem, config: ReplayConfiguration, side: str) -> 
         iterations=trace.iterations,
         tool_calls_count=trace.tool_calls_count,
         tools_used=trace.tools_used,
-        safeguards=[s["name"] for s in spans if s["kind"] == Span.Kind.GUARDRAIL],
+        # A safeguard fired when its span is not OK; a grounding check that passed is not one.
+        safeguards=[
+            s["name"]
+            for s in spans
+            if s["kind"] == Span.Kind.GUARDRAIL and s["status"] != Span.Status.OK
+        ],
         not_recorded=sum(s["kind"] == Span.Kind.TOOL and s["error"] == NOT_RECORDED for s in spans),
         spans=spans,
         tokens_in=trace.tokens_in,

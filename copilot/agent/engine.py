@@ -460,7 +460,7 @@ class _Run:
         order numbers the ticket did not give are withheld, unreadable JSON is not stored."""
         if call.arguments is None:
             return {"invalid_json_chars": len(call.raw_arguments)}
-        tool = get_tool(call.name)
+        tool = self.tool(call.name)
         if tool is None:
             return {key: safeguards.WITHHELD_NOT_A_PARAMETER for key in call.arguments}
         return safeguards.scope_arguments(
@@ -538,6 +538,9 @@ def tokens_used_today(brand: Brand) -> int:
     return (totals["tokens_in"] or 0) + (totals["tokens_out"] or 0)
 
 
+TOOL_DEADLINE_GRACE_SECONDS = 0.25
+
+
 def _run_tool(
     tool: Tool, context: ToolContext, arguments: dict[str, Any], timeout: float
 ) -> ToolOutput:
@@ -568,7 +571,9 @@ def _run_tool(
             done.set()
 
     threading.Thread(target=work, name=f"copilot-tool-{tool.name}", daemon=True).start()
-    if not done.wait(max(0.0, timeout)):
+    # A short grace past the deadline lets a tool that honours it report its own, more
+    # precise error (order_source_timeout); the hard cut is the backstop for one that does not.
+    if not done.wait(max(0.0, timeout) + TOOL_DEADLINE_GRACE_SECONDS):
         logger.warning("copilot.engine.tool_timeout", extra={"tool": tool.name, "timeout": timeout})
         raise ToolError(
             "tool_timeout",

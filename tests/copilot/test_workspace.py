@@ -283,7 +283,12 @@ def test_draft_generate_publishes_each_span_as_a_progress_step(
     monkeypatch.setattr(progress, "progress_record", spy)
     draft_generate(draft_id=draft.pk)
 
-    assert seen == [["llm"], ["llm", "tool"], ["llm", "tool", "llm"]]
+    assert seen == [
+        ["llm"],
+        ["llm", "tool"],
+        ["llm", "tool", "llm"],
+        ["llm", "tool", "llm", "guardrail"],  # the grounding check
+    ]
     assert progress.progress_steps(draft_id=draft.pk) == []  # cleared once the trace is stored
 
 

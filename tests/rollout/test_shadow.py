@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.urls import reverse
 
 import copilot.services
 from audit.models import Span, Trace
@@ -22,10 +23,10 @@ class RecordingProvider(RulesProvider):
 
     seen: list[str]
 
-    def complete(self, messages, tools):
+    def complete(self, messages, tools, timeout=None):
         self.seen.extend(json.dumps(m) for m in messages)
         self.seen.extend(json.dumps(t) for t in tools)
-        return super().complete(messages, tools)
+        return super().complete(messages, tools, timeout=timeout)
 
 
 @pytest.fixture
@@ -70,7 +71,9 @@ def test_shadow_runs_the_tool_but_neither_the_model_nor_the_draft_see_its_data(
     assert trace.plan["available_tools"] == [] and trace.plan["shadow_tools"] == ["fetch_orders"]
     assert trace.tools_used == [] and trace.tool_calls_count == 0
     spans = list(trace.spans.order_by("seq"))
-    assert [s.kind for s in spans] == [Span.Kind.LLM, Span.Kind.TOOL]
+    # The draft's own run (model turn, grounding check), then the shadow call.
+    assert [s.kind for s in spans] == [Span.Kind.LLM, Span.Kind.GUARDRAIL, Span.Kind.TOOL]
+    assert spans[1].name == "grounding_check"
     shadow = spans[-1]
     assert shadow.name == "fetch_orders" and shadow.status == Span.Status.OK
     assert shadow.attributes["shadow"] is True
@@ -101,7 +104,7 @@ def test_shadow_call_goes_through_the_context_gate(brand, admin, generate):
 
     trace = Trace.objects.get(draft=generate(ticket))
 
-    blocked = trace.spans.get(kind=Span.Kind.GUARDRAIL)
+    blocked = trace.spans.get(kind=Span.Kind.GUARDRAIL, name="fetch_orders")
     assert blocked.name == "fetch_orders" and blocked.status == Span.Status.BLOCKED
     assert blocked.error["code"] == "missing_customer_context"
     assert blocked.attributes["shadow"] is True
@@ -123,3 +126,13 @@ def test_a_failing_shadow_call_is_a_span_not_a_failed_draft(brand, admin, order,
     shadow = Trace.objects.get(draft=draft).spans.get(kind=Span.Kind.TOOL)
     assert shadow.status == Span.Status.ERROR and shadow.attributes["shadow"] is True
     assert shadow.error["code"]
+
+
+def test_the_trace_panel_labels_the_shadow_call(brand, admin, order, generate, member):
+    set_stage(brand, admin, Stage.SHADOW)
+    draft = generate(wismo_ticket(brand, order))
+    agent, _ = member(brand)
+
+    html = agent.get(reverse("ticket", args=[draft.ticket_id])).content.decode()
+
+    assert 'class="badge warn" title="Measured only' in html
