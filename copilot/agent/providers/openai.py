@@ -6,6 +6,7 @@ base URL, model, timeout and retries come from settings.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
@@ -35,6 +36,13 @@ def _retry_after(error: openai.APIStatusError) -> float | None:
         return None
 
 
+@functools.cache
+def _client(api_key: str, base_url: str | None, timeout: float) -> openai.OpenAI:
+    """One client per configuration and process: it is thread-safe and pools connections, and
+    building one costs tens of milliseconds of CPU that hundreds of drafts in flight can't pay."""
+    return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+
+
 class OpenAIProvider:
     name = "openai"
 
@@ -52,9 +60,7 @@ class OpenAIProvider:
         self.max_tokens = max_tokens
         # The SDK's own retries would hide 429s from the engine's budget; the engine retries.
         self.max_retries = max_retries
-        self._client = openai.OpenAI(
-            api_key=api_key or "not-needed", base_url=base_url, timeout=timeout, max_retries=0
-        )
+        self._client = _client(api_key or "not-needed", base_url, timeout)
 
     @classmethod
     def from_settings(cls) -> OpenAIProvider:
