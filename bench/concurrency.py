@@ -65,7 +65,13 @@ def main() -> None:
     # The fake model runs in its own process, so that it competes with no one for a GIL.
     port = free_port()
     model = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.slow_model", f"--delay={args.latency}", f"--port={port}"],
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.slow_model",
+            f"--delay={args.latency}",
+            f"--port={port}",
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

@@ -203,6 +203,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Look for messages of dead workers often enough to honour a short visibility timeout.
     "unacked_restore_interval": env_int("COPILOT_BROKER_RESTORE_INTERVAL", 10),
     "unacked_restore_throttle": 1,
+    # The lock around that look is held for milliseconds; a worker killed while holding it
+    # must not hold back every other worker's restores for kombu's default 5 minutes.
+    "unacked_mutex_expire": env_int("COPILOT_BROKER_RESTORE_LOCK_SECONDS", 10),
     "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
 }
 # A draft left in `generating` this long after its last change has lost its worker; a

@@ -11,8 +11,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,8 +69,11 @@ def start_worker(
     concurrency: int = 8,
     env: Mapping[str, str] | None = None,
     name: str = "w",
+    beat: bool = False,
 ) -> Worker:
-    """Start a worker on the threads pool; returns once it consumes (fails if it cannot)."""
+    """Start a worker on the threads pool; returns once it consumes (fails if it cannot).
+
+    With `beat`, the worker also runs the periodic schedule (the draft sweeper)."""
     full_env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -79,7 +83,8 @@ def start_worker(
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }
-    log = open(log_path, "ab")  # noqa: SIM115 - closed when the process is gone
+    beat_args = ["-B", "-s", str(log_path.with_suffix(".beat-schedule"))] if beat else []
+    log = open(log_path, "wb")  # noqa: SIM115 - closed once the process has it
     process = subprocess.Popen(
         [
             sys.executable,
@@ -98,6 +103,7 @@ def start_worker(
             "--without-heartbeat",
             "-n",
             f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h",
+            *beat_args,
         ],
         cwd=ROOT,
         env=full_env,
@@ -138,7 +144,6 @@ class OwnPostgres:
 
     port: int = field(default_factory=free_port)
     datadir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="copilot-pg-")))
-    process: subprocess.Popen | None = None
 
     @staticmethod
     def available() -> bool:
@@ -167,27 +172,23 @@ class OwnPostgres:
         return self
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                *_as_postgres_user(),
-                _pg_bin("postgres"),
-                "-D",
-                str(self.datadir / "data"),
-                "-p",
-                str(self.port),
-                "-h",
-                "127.0.0.1",
-                "-k",
-                str(self.datadir),
-                "-c",
-                "fsync=off",
-                "-c",
-                "max_connections=100",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.datadir / "postgres.log", "ab"),  # noqa: SIM115
+        self._pg_ctl(
+            "start",
+            "-w",
+            "-l",
+            str(self.datadir / "postgres.log"),
+            "-o",
+            f"-p {self.port} -h 127.0.0.1 -k {self.datadir} -c fsync=off",
         )
         wait_until(self.ready, timeout=30, what="own PostgreSQL start")
+
+    def _pg_ctl(self, *args: str) -> None:
+        subprocess.run(
+            [*_as_postgres_user(), _pg_bin("pg_ctl"), "-D", str(self.datadir / "data"), *args],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
 
     def ready(self) -> bool:
         return (
@@ -200,9 +201,8 @@ class OwnPostgres:
 
     def stop(self) -> None:
         """A fast shutdown: clients are disconnected, as in a real restart."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            self.process.wait(timeout=30)
+        if (self.datadir / "data" / "postmaster.pid").exists():
+            self._pg_ctl("stop", "-m", "fast", "-w")
 
     def createdb(self, name: str) -> None:
         subprocess.run(
@@ -260,3 +260,31 @@ class OwnRedis:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
+
+
+class Supervisor:
+    """Keeps one worker running, as systemd's `Restart=always` or Kubernetes would: when the
+    worker exits, a new one is started."""
+
+    def __init__(self, start: Callable[[], Worker]) -> None:
+        self._start = start
+        self.worker = start()
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(0.5):
+            if self.worker.process.poll() is None:
+                continue
+            try:
+                self.worker = self._start()
+                self.restarts += 1
+            except AssertionError:
+                continue  # the broker is not back yet: try again on the next tick
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=90)
+        self.worker.stop()
