@@ -44,24 +44,34 @@ def test_database_url() -> str:
     )
 
 
+def _forget_broker_pools() -> None:
+    """Drop the connection and producer pools bound to the broker URL they were made for (an
+    eager `delay` makes them too). They are not closed: code holding one may still use it."""
+    from copilot.celery import app
+
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture(autouse=True)
+def _no_broker_pool_leaks() -> Iterator[None]:
+    """A later test that points the app at another broker must not get this test's pools."""
+    yield
+    _forget_broker_pools()
+
+
 @contextmanager
 def publishing_to(broker_url: str) -> Iterator[None]:
     """Make this process publish tasks to `broker_url` instead of running them eagerly."""
     from copilot.celery import app
 
     previous = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
-
-    def reset_pool() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
-            app._pool = None
-
-    reset_pool()
+    _forget_broker_pools()
     app.conf.update(broker_url=broker_url, task_always_eager=False)
     try:
         yield
     finally:
-        reset_pool()
+        _forget_broker_pools()
         app.conf.update(**previous)
 
 
