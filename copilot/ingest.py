@@ -70,7 +70,9 @@ def parse_ticket_payload(request: HttpRequest) -> dict[str, Any]:
         raise InvalidIntake("Send the ticket as JSON with 'Content-Type: application/json'.")
     try:
         payload = json.loads(request.body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (ValueError, RecursionError) as error:
+        # ValueError covers bad JSON and UTF-8, and integers past Python's digit limit;
+        # RecursionError, nesting deeper than the parser's stack (found by fuzzing).
         raise InvalidIntake(f"The body is not valid JSON: {error}.") from error
     if not isinstance(payload, dict):
         raise InvalidIntake("The body must be a JSON object.")

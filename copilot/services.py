@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -88,12 +90,28 @@ def _existing_ticket(brand: Brand, external_id: str) -> IngestResult | None:
 def draft_request(*, ticket: Ticket, enqueue: bool = True) -> Draft:
     """Create a pending draft for `ticket`; unless `enqueue` is off, queue its generation
     for when the transaction commits (the caller then runs `draft_generate` itself)."""
-    from copilot.tasks import draft_generate_task
-
     draft = Draft.objects.create(ticket=ticket)
     if enqueue:
-        transaction.on_commit(lambda: draft_generate_task.delay(draft.pk))
+        transaction.on_commit(lambda: _enqueue(draft.pk))
     return draft
+
+
+def _enqueue(draft_id: int) -> bool:
+    """Queue the generation of `draft_id`; a broker outage is logged, not raised.
+
+    The draft is stored either way: the request that made it answers at once, and
+    `draft_sweep` queues it again once the broker is back.
+    """
+    from kombu.exceptions import OperationalError
+
+    from copilot.tasks import draft_generate_task
+
+    try:
+        draft_generate_task.delay(draft_id)
+    except OperationalError:
+        logger.warning("copilot.draft.enqueue_failed", extra={"draft": draft_id})
+        return False
+    return True
 
 
 def draft_generate(*, draft_id: int, provider_name: str | None = None) -> Draft | None:
@@ -120,6 +138,10 @@ def draft_generate(*, draft_id: int, provider_name: str | None = None) -> Draft 
     )
     plan = plan_for(ticket)
     provider = provider_for(ticket.brand, provider_name)
+    if not connection.in_atomic_block:
+        # The run mostly waits on the model: give the connection back to the pool meanwhile,
+        # so a worker with many drafts in flight needs few database connections.
+        connection.close()
     result = engine.run(
         ticket=ticket, plan=plan, provider=provider, on_span=progress.recorder(draft_id)
     )
@@ -238,3 +260,32 @@ def draft_regenerate(*, ticket: Ticket) -> Draft:
     with transaction.atomic():
         pending = ticket.drafts.filter(status__in=Draft.OPEN_STATUSES).first()
         return pending or draft_request(ticket=ticket)
+
+
+def draft_sweep(*, now: dt.datetime | None = None) -> list[int]:
+    """Queue again every draft that lost its way, and return their ids.
+
+    A draft `generating` for `COPILOT_DRAFT_STUCK_SECONDS` without a change lost its worker
+    (the limit is above the task's hard time limit, so no live run is that old); a draft
+    `pending` for `COPILOT_DRAFT_PENDING_SECONDS` was never delivered (broker down or
+    restarted without persistence). Generation is idempotent, so a draft queued twice is
+    still written once. Each re-queued draft's `updated_at` is touched so that the next
+    sweep waits a full period before queueing it again.
+    """
+    now = now or timezone.now()
+    stuck = Draft.objects.filter(
+        status=Draft.Status.GENERATING,
+        updated_at__lt=now - dt.timedelta(seconds=settings.COPILOT_DRAFT_STUCK_SECONDS),
+    ) | Draft.objects.filter(
+        status=Draft.Status.PENDING,
+        updated_at__lt=now - dt.timedelta(seconds=settings.COPILOT_DRAFT_PENDING_SECONDS),
+    )
+    ids = list(stuck.order_by("id").values_list("pk", flat=True)[:500])
+    if not ids:
+        return []
+    Draft.objects.filter(pk__in=ids, status__in=Draft.OPEN_STATUSES).update(
+        status=Draft.Status.PENDING, updated_at=now
+    )
+    queued = [draft_id for draft_id in ids if _enqueue(draft_id)]
+    logger.info("copilot.draft.swept", extra={"requeued": len(queued), "found": len(ids)})
+    return queued

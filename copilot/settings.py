@@ -156,6 +156,15 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Production is HTTPS-only; behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER to the
+# header it sets (e.g. HTTP_X_FORWARDED_PROTO), or the redirect to HTTPS would loop.
+_PRODUCTION = not DEBUG and not TESTING
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _PRODUCTION)
+if env_str("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (env_str("SECURE_PROXY_SSL_HEADER"), "https")
 
 # --- waffle: the per-brand flag model lives in rollout -------------------------------
 WAFFLE_FLAG_MODEL = "rollout.BrandFlag"
@@ -170,15 +179,47 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = "copilot"
+# A draft is I/O-bound (it waits on the model and the order API), so one worker process
+# holds many drafts in flight on threads instead of one per core.
+CELERY_WORKER_POOL = env_str("CELERY_WORKER_POOL", "threads")
+CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 100)
+# A message is acknowledged only once its draft is stored; a worker that dies mid-draft
+# (kill -9, OOM, lost node) leaves it to be delivered again, and the task is idempotent.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_DEFAULT_QUEUE = "copilot"
-# audit: catch the daily rollup up with decisions and reviews (run `celery beat` beside workers).
-CELERY_BEAT_SCHEDULE = {
-    "audit-rollup-refresh-recent": {"task": "audit.rollup_refresh_recent", "schedule": 600.0},
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0)
+# Publishing fails fast when the broker is down; the sweeper re-queues what was not sent.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
+# Time limits sit above the engine's own run deadline and below the broker's visibility
+# timeout: a draft still running when the broker re-delivers its message would run twice.
+# (The prefork and gevent pools enforce them; on threads the run deadline and the provider
+# and tool timeouts are what bound a draft.)
+CELERY_TASK_SOFT_TIME_LIMIT = env_float("CELERY_TASK_SOFT_TIME_LIMIT", 90.0)
+CELERY_TASK_TIME_LIMIT = env_float("CELERY_TASK_TIME_LIMIT", 120.0)
+COPILOT_BROKER_VISIBILITY_TIMEOUT = env_float("COPILOT_BROKER_VISIBILITY_TIMEOUT", 600.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": COPILOT_BROKER_VISIBILITY_TIMEOUT,
+    # Look for messages of dead workers often enough to honour a short visibility timeout.
+    "unacked_restore_interval": env_int("COPILOT_BROKER_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": 1,
+    # The lock around that look is held for milliseconds; a worker killed while holding it
+    # must not hold back every other worker's restores for kombu's default 5 minutes.
+    "unacked_mutex_expire": env_int("COPILOT_BROKER_RESTORE_LOCK_SECONDS", 10),
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+}
+# A draft left in `generating` this long after its last change has lost its worker; a
+# pending one this long never reached a worker (the broker was down when it was queued).
+COPILOT_DRAFT_STUCK_SECONDS = env_float("COPILOT_DRAFT_STUCK_SECONDS", CELERY_TASK_TIME_LIMIT + 30)
+COPILOT_DRAFT_PENDING_SECONDS = env_float("COPILOT_DRAFT_PENDING_SECONDS", 60.0)
+COPILOT_SWEEP_INTERVAL_SECONDS = env_float("COPILOT_SWEEP_INTERVAL_SECONDS", 30.0)
 
 # --- Helpdesk integrations (signed webhooks in, replies out) ------------------------------
 # Signed webhooks further than this from our clock are refused (replay protection).
@@ -188,12 +229,17 @@ COPILOT_HELPDESK_RETRY_BASE_SECONDS = env_float("COPILOT_HELPDESK_RETRY_BASE_SEC
 COPILOT_HELPDESK_RETRY_MAX_SECONDS = env_float("COPILOT_HELPDESK_RETRY_MAX_SECONDS", 900.0)
 # How long one delivery attempt owns its outbox row; a dead worker's row is retried after it.
 COPILOT_HELPDESK_LEASE_SECONDS = env_float("COPILOT_HELPDESK_LEASE_SECONDS", 120.0)
-# Redis redelivers a task whose worker died unacknowledged after this many seconds.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600)
-}
+
+# Periodic work (run one `celery -A copilot beat` per deployment beside the workers).
 CELERY_BEAT_SCHEDULE = {
+    "draft-sweep": {
+        "task": "copilot.draft_sweep",
+        "schedule": COPILOT_SWEEP_INTERVAL_SECONDS,
+        "options": {"expires": COPILOT_SWEEP_INTERVAL_SECONDS},
+    },
     "reply-delivery-sweep": {"task": "copilot.reply_delivery_sweep", "schedule": 60.0},
+    # The audit's daily rollup catches up with decisions and reviews.
+    "audit-rollup-refresh-recent": {"task": "audit.rollup_refresh_recent", "schedule": 600.0},
 }
 
 # --- The draft engine --------------------------------------------------------------------
@@ -216,6 +262,18 @@ OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
 OPENAI_TIMEOUT_SECONDS = env_float("OPENAI_TIMEOUT_SECONDS", 30.0)
 OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 2)
 OPENAI_MAX_TOKENS = env_int("OPENAI_MAX_TOKENS", 800)
+
+if not (
+    COPILOT_RUN_DEADLINE_SECONDS
+    < CELERY_TASK_SOFT_TIME_LIMIT
+    < CELERY_TASK_TIME_LIMIT
+    < COPILOT_BROKER_VISIBILITY_TIMEOUT
+    and CELERY_TASK_TIME_LIMIT < COPILOT_DRAFT_STUCK_SECONDS
+):
+    raise ImproperlyConfigured(
+        "Need COPILOT_RUN_DEADLINE_SECONDS < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT"
+        " < COPILOT_BROKER_VISIBILITY_TIMEOUT, and CELERY_TASK_TIME_LIMIT < COPILOT_DRAFT_STUCK_SECONDS."
+    )
 
 LOGGING = {
     "version": 1,

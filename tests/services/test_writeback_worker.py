@@ -33,7 +33,11 @@ def _worker_environment(monkeypatch, settings):
     monkeypatch.setenv("COPILOT_ENCRYPTION_KEYS", ",".join(settings.COPILOT_ENCRYPTION_KEYS))
     monkeypatch.setenv("COPILOT_HELPDESK_RETRY_BASE_SECONDS", str(RETRY_BASE))
     monkeypatch.setenv("COPILOT_HELPDESK_LEASE_SECONDS", "3")
-    monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT_SECONDS", "3")
+    # A short redelivery needs every bound below it to shrink too (settings check the order).
+    monkeypatch.setenv("COPILOT_RUN_DEADLINE_SECONDS", "1")
+    monkeypatch.setenv("CELERY_TASK_SOFT_TIME_LIMIT", "1.5")
+    monkeypatch.setenv("CELERY_TASK_TIME_LIMIT", "2")
+    monkeypatch.setenv("COPILOT_BROKER_VISIBILITY_TIMEOUT", "3")
 
 
 @pytest.fixture
