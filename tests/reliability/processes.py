@@ -79,6 +79,7 @@ def start_worker(
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": broker_url,
         "SECRET_KEY": "worker-test-key-" + "x" * 40,
+        "COPILOT_ENCRYPTION_KEYS": "worker-test-encryption-key",
         "DEBUG": "0",
         "PYTHONUNBUFFERED": "1",
         **(env or {}),

@@ -132,6 +132,7 @@ def test_postgres_restart_mid_run_fails_requests_fast_and_loses_no_draft(workers
             "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": REDIS_URL,
             "SECRET_KEY": "restart-test-" + "k" * 50,
+            "COPILOT_ENCRYPTION_KEYS": "restart-test-encryption-key",
             "DEBUG": "0",
             "ALLOWED_HOSTS": "127.0.0.1",
             "SECURE_SSL_REDIRECT": "0",

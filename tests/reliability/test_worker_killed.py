@@ -78,7 +78,12 @@ def test_kill_9_mid_draft_twenty_times_each_draft_completes_exactly_once(
         assert trace.outcome == Trace.Outcome.ANSWERED
         assert trace.tool_calls_count == 1
         assert trace.tools_used == ["fetch_orders"]
-        assert list(trace.spans.values_list("name", flat=True)) == ["chat", "fetch_orders", "chat"]
+        assert list(trace.spans.values_list("name", flat=True)) == [
+            "chat",
+            "fetch_orders",
+            "chat",
+            "grounding_check",
+        ]
         # The killed run and its one retry: the tool's result reached the model twice, never more.
         assert len(model.asked(key, with_tool_result=True)) == 2, key
         assert key in Draft.objects.get(pk=draft.pk).body

@@ -73,4 +73,5 @@ def test_csrf_exempt_endpoints_refuse_unauthenticated_requests(worlds):
         for url in _own_urls(endpoint, own):
             for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer forged"}):
                 response = client.post(url, ticket, content_type="application/json", **headers)
-                assert response.status_code in (400, 401, 403), (url, headers)
+                # 404: a webhook for a brand with no helpdesk connection is unknown, not refused.
+                assert response.status_code in (400, 401, 403, 404), (url, headers)
