@@ -81,12 +81,11 @@ def trace_record(*, draft: Draft, data: TraceData) -> Trace:
     """
     ticket = draft.ticket
     spans = redact_spans(data.spans, allowed_fields_for(ticket.brand))
+    # .all() reuses the messages the draft run already prefetched.
     ticket_text = "\n".join(
         [
             ticket.subject,
-            *Message.objects.filter(
-                ticket_id=ticket.pk, author=Message.Author.CUSTOMER
-            ).values_list("body", flat=True),
+            *(m.body for m in ticket.messages.all() if m.author == Message.Author.CUSTOMER),
         ]
     )
     reasons = sensitive_reasons(
@@ -96,7 +95,8 @@ def trace_record(*, draft: Draft, data: TraceData) -> Trace:
         spans=spans,
         grounding=data.grounding,
     )
-    with transaction.atomic():
+    # No savepoint: inside the caller's transaction the whole draft commit is the unit.
+    with transaction.atomic(savepoint=False):
         trace = Trace.objects.create(
             brand_id=ticket.brand_id,
             ticket_id=draft.ticket_id,
@@ -240,7 +240,7 @@ def traces_purge(
 def _delete_by_ids(cursor: Any, table: str, column: str, ids: list[int]) -> int:
     # Raw SQL on purpose: the ORM refuses to delete traces; table and column are ours.
     placeholders = ", ".join(["%s"] * len(ids))
-    cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({placeholders})", ids)  # noqa: S608
+    cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({placeholders})", ids)  # noqa: S608  # nosec B608
     return cursor.rowcount
 
 

@@ -117,8 +117,9 @@ def _enqueue(draft_id: int) -> bool:
 def draft_generate(*, draft_id: int, provider_name: str | None = None) -> Draft | None:
     """Run the copilot for a pending draft and store its text and trace, exactly once.
 
-    Safe to call again for the same draft (a retried task, a re-queued one): a draft that
-    already has its trace is left as it is.
+    Safe to call again for the same draft (a retried task, a re-queued one): the trace and
+    the draft's final status are written in one transaction, so a draft that has its trace
+    is no longer open and is left as it is (and Trace.draft is one-to-one besides).
     """
     with transaction.atomic():
         draft = (
@@ -126,7 +127,7 @@ def draft_generate(*, draft_id: int, provider_name: str | None = None) -> Draft 
             .filter(pk=draft_id, status__in=Draft.OPEN_STATUSES)
             .first()
         )
-        if draft is None or Trace.objects.filter(draft_id=draft_id).exists():
+        if draft is None:
             return None
         draft.status = Draft.Status.GENERATING
         draft.save(update_fields=["status", "updated_at"])
@@ -151,7 +152,7 @@ def draft_generate(*, draft_id: int, provider_name: str | None = None) -> Draft 
 
     with transaction.atomic():
         draft = Draft.objects.select_for_update().get(pk=draft_id)
-        if draft.status != Draft.Status.GENERATING or Trace.objects.filter(draft=draft).exists():
+        if draft.status != Draft.Status.GENERATING:  # another run of this draft finished first
             return draft
         draft.ticket = ticket
         trace_record(draft=draft, data=result.trace)

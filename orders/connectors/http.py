@@ -63,7 +63,7 @@ class HttpPolicy:
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with "equal jitter": half fixed, half random."""
         ceiling = min(self.backoff_max_seconds, self.backoff_seconds * 2**attempt)
-        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 (jitter, not crypto)
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 (jitter, not crypto)  # nosec B311
 
 
 class CircuitBreaker:
