@@ -290,6 +290,27 @@ class DraftEditDistance(models.Model):
         return f"Draft {self.pk}: {self.distance:.3f}"
 
 
+# The rollup's additive counters and its histogram (JSON counts) fields: the selectors sum
+# rows with them, the refresh writes them.
+ROLLUP_COUNTERS = (
+    "drafts",
+    "accepted",
+    "edited",
+    "rejected",
+    "edit_distance_sum",
+    "with_tool_calls",
+    "tool_calls",
+    "tool_errors",
+    "safeguard_events",
+    "sensitive",
+    "reviewed",
+    "tokens_in",
+    "tokens_out",
+    "cost",
+)
+ROLLUP_HISTOGRAMS = ("verdicts", "grounding", "latency_histogram")
+
+
 class DailyRollup(models.Model):
     """The metrics of one brand, UTC day and arm, recomputed from traces by Celery."""
 

@@ -15,7 +15,16 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from audit import stats
-from audit.models import AuditPolicy, DailyRollup, Review, Span, Trace, Verdict
+from audit.models import (
+    ROLLUP_COUNTERS,
+    ROLLUP_HISTOGRAMS,
+    AuditPolicy,
+    DailyRollup,
+    Review,
+    Span,
+    Trace,
+    Verdict,
+)
 from copilot.models import Brand, Membership, Role, Ticket
 
 TRACE_FIELDS = (
@@ -270,24 +279,9 @@ class ArmMetrics:
     cost: Decimal = Decimal(0)
 
     def add(self, row: DailyRollup) -> None:
-        for name in (
-            "drafts",
-            "accepted",
-            "edited",
-            "rejected",
-            "edit_distance_sum",
-            "with_tool_calls",
-            "tool_calls",
-            "tool_errors",
-            "safeguard_events",
-            "sensitive",
-            "reviewed",
-            "tokens_in",
-            "tokens_out",
-            "cost",
-        ):
+        for name in ROLLUP_COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(row, name))
-        for name in ("verdicts", "grounding", "latency_histogram"):
+        for name in ROLLUP_HISTOGRAMS:
             setattr(self, name, stats.merge_histograms([getattr(self, name), getattr(row, name)]))
 
     @property

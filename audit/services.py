@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from audit import stats
 from audit.models import (
+    ROLLUP_COUNTERS,
+    ROLLUP_HISTOGRAMS,
     Approval,
     DailyRollup,
     DraftEditDistance,
@@ -246,26 +248,7 @@ def _delete_by_ids(cursor: Any, table: str, column: str, ids: list[int]) -> int:
 
 # --- the daily rollup ------------------------------------------------------------------------
 
-_ROLLUP_FIELDS = [
-    "drafts",
-    "accepted",
-    "edited",
-    "rejected",
-    "edit_distance_sum",
-    "with_tool_calls",
-    "tool_calls",
-    "tool_errors",
-    "safeguard_events",
-    "sensitive",
-    "reviewed",
-    "verdicts",
-    "grounding",
-    "latency_histogram",
-    "tokens_in",
-    "tokens_out",
-    "cost",
-    "updated_at",
-]
+_ROLLUP_FIELDS = [*ROLLUP_COUNTERS, *ROLLUP_HISTOGRAMS, "updated_at"]
 
 
 def rollup_refresh(*, brand_id: int, day: dt.date) -> list[DailyRollup]:

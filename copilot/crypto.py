@@ -72,4 +72,8 @@ class EncryptedJSONField(models.TextField):
         return value if value not in (None, "") else {}
 
     def get_prep_value(self, value: Any) -> str:
-        return encrypt(value if value is not None else {})
+        # No secret is stored as an empty string: nothing to hide, and no key is needed,
+        # so migrations and rows without credentials work before keys are configured.
+        if value in (None, "", {}):
+            return ""
+        return encrypt(value)

@@ -32,3 +32,11 @@ def test_field_prep_value_is_never_plain_text(db):
     stored = field.get_prep_value({"key": "plain-secret"})
     assert "plain-secret" not in stored
     assert field.from_db_value(stored, None, connection) == {"key": "plain-secret"}
+
+
+def test_an_empty_secret_needs_no_key(settings):
+    settings.COPILOT_ENCRYPTION_KEYS = []
+    field = crypto.EncryptedJSONField()
+
+    assert field.get_prep_value({}) == ""
+    assert field.from_db_value("", None, connection) == {}
