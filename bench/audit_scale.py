@@ -37,6 +37,7 @@ os.environ.update(
         "DJANGO_SETTINGS_MODULE": "copilot.settings",
         "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key"),
         "ALLOWED_HOSTS": "testserver",
+        "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback
         "LOG_LEVEL": "WARNING",
     }
 )

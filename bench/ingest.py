@@ -81,6 +81,7 @@ def main() -> int:
         "SECRET_KEY": "bench-secret-key",
         "COPILOT_ENCRYPTION_KEYS": "bench-encryption-key",
         "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",  # gunicorn serves plain HTTP on loopback
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
         "DATABASE_POOL_MAX": str(args.threads + 2),

@@ -54,6 +54,7 @@ def setup_django() -> None:
             "SECRET_KEY": "bench-pages-key",
             "ALLOWED_HOSTS": "testserver",
             "SECURE_COOKIES": "0",
+            "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback
             "LOG_LEVEL": "WARNING",
         }
     )
