@@ -26,11 +26,6 @@ class IntakeUnauthorized(CopilotError):
     status = 401
 
 
-class IntakeTooLarge(CopilotError):
-    code = "payload_too_large"
-    status = 413
-
-
 def brand_for_token(request: HttpRequest) -> Brand:
     """The brand whose intake token is in the `Authorization: Bearer` header."""
     header = request.headers.get("Authorization", "")
@@ -65,7 +60,7 @@ def _text(payload: dict[str, Any], key: str, *, max_length: int, required: bool 
 def parse_ticket_payload(request: HttpRequest) -> dict[str, Any]:
     """The keyword arguments of `ticket_ingest` from a JSON request, or a clear 4xx error."""
     if len(request.body) > settings.COPILOT_INTAKE_MAX_BYTES:
-        raise IntakeTooLarge(f"The body is larger than {settings.COPILOT_INTAKE_MAX_BYTES} bytes.")
+        raise PayloadTooLarge(f"The body is larger than {settings.COPILOT_INTAKE_MAX_BYTES} bytes.")
     if request.content_type != "application/json":
         raise InvalidIntake("Send the ticket as JSON with 'Content-Type: application/json'.")
     try:

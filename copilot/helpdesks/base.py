@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from copilot.exceptions import CopilotError
+
 logger = logging.getLogger(__name__)
 
 # A signed request older (or newer) than this is refused: a captured request cannot be replayed
@@ -26,15 +28,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_TOLERANCE_SECONDS = 300
 
 
-class WebhookRejected(Exception):
+class WebhookRejected(CopilotError):
     """A webhook request was refused. `code` and `status` are what the sender sees."""
 
     code = "webhook_rejected"
     status = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class UnknownConnection(WebhookRejected):
