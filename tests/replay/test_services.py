@@ -86,7 +86,7 @@ def test_the_same_configuration_twice_gives_identical_results_even_if_orders_cha
 
 def test_the_scripted_model_replayed_twice_gives_identical_results(brand, four_tickets, settings):
     with scripted_model() as server:
-        settings.OPENAI_BASE_URL = server.url
+        settings.OPENAI_BASE_URL = server.base_url
         settings.OPENAI_API_KEY = "test-key"
         settings.OPENAI_MAX_RETRIES = 0
         config = replay_config_save(
