@@ -4,7 +4,6 @@ JavaScript, and screenshots of the inbox, the workspace and the trace panel."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 
@@ -15,7 +14,7 @@ from audit.models import Trace
 from copilot.models import Draft, Message, Role
 from copilot.services import draft_generate, draft_request
 from orders.connectors.demo import DemoConnector
-from tests.conftest import ROOT, artifacts_dir
+from tests.conftest import artifacts_dir
 from tests.copilot.test_workspace import grounding_span, record_trace, span, tool_span
 from tests.factories import (
     PASSWORD,
@@ -306,7 +305,6 @@ def test_screenshots_of_the_inbox_the_workspace_and_the_trace_panel(page, brand)
     assert "Order data from Shopify, read at 10:42" in panel.inner_text()
     assert page.locator("#draft-preview mark").inner_text() == "on Friday"
     page.screenshot(path=artifacts_dir() / "workspace.png", full_page=True)
-    shutil.copyfile(artifacts_dir() / "workspace.png", ROOT / "docs" / "workspace.png")
     panel.screenshot(path=artifacts_dir() / "trace-panel.png")
 
     page.goto(f"/traces/{sensitive.trace.pk}/")
