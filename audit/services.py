@@ -158,15 +158,24 @@ def rollup_pending_key(brand_id: int, day: str) -> str:
     return f"audit:rollup-pending:{brand_id}:{day}"
 
 
+def rollups_kept_by_worker() -> bool:
+    """Whether a Celery worker keeps the rollup fresh. Embedded mode (tasks run eagerly, in
+    the request) has none: the rollup catches up when the metrics are read instead, so a
+    draft never pays for recomputing its day."""
+    from copilot.celery import app
+
+    return not app.conf.task_always_eager
+
+
 def _refresh_rollup_on_commit(trace: Trace) -> None:
+    if not rollups_kept_by_worker():
+        return  # rollup_catch_up runs when the metrics are read
     from audit.tasks import rollup_refresh_task
 
     brand_id, day = trace.brand_id, utc_day(trace.created_at).isoformat()
 
     def enqueue() -> None:
-        if rollup_refresh_task.app.conf.task_always_eager:
-            rollup_refresh_task.delay(brand_id, day)  # embedded mode: in-process, at once
-        elif cache.add(rollup_pending_key(brand_id, day), 1, timeout=ROLLUP_COALESCE_SECONDS * 6):
+        if cache.add(rollup_pending_key(brand_id, day), 1, timeout=ROLLUP_COALESCE_SECONDS * 6):
             rollup_refresh_task.apply_async((brand_id, day), countdown=ROLLUP_COALESCE_SECONDS)
 
     transaction.on_commit(enqueue)
@@ -389,21 +398,58 @@ def edit_distances(draft_ids: list[int]) -> dict[int, float]:
     return known
 
 
-def rollup_refresh_recent(*, since: dt.timedelta = dt.timedelta(hours=2)) -> int:
-    """Refresh every brand-day touched in the last `since`: new traces, decisions on drafts
-    (whatever day their trace belongs to) and reviews. Returns how many were refreshed."""
-    after = timezone.now() - since
-    day = TruncDate("created_at", tzinfo=dt.UTC)
-    touched = Trace.objects.filter(created_at__gte=after) | Trace.objects.filter(
-        draft__decided_at__gte=after
+def _touched_days(after: dt.datetime | None, *, brand_id: int | None = None) -> set[tuple]:
+    """The (brand id, UTC day) pairs whose rollup may have changed since `after` (all when
+    None): new traces, decisions on drafts (whatever day their trace belongs to), reviews."""
+    traces = Trace.objects.all() if brand_id is None else Trace.objects.filter(brand_id=brand_id)
+    changes = (
+        [{}]
+        if after is None
+        else [
+            {"created_at__gte": after},
+            {"draft__decided_at__gte": after},
+            {"reviews__created_at__gte": after},
+        ]
     )
-    pairs = set(touched.annotate(day=day).values_list("brand_id", "day").distinct())
-    pairs |= set(
-        Trace.objects.filter(reviews__created_at__gte=after)
+    day = TruncDate("created_at", tzinfo=dt.UTC)
+    return {
+        pair
+        for change in changes
+        for pair in traces.filter(**change)
         .annotate(day=day)
         .values_list("brand_id", "day")
+        .order_by()
         .distinct()
-    )
+    }
+
+
+def rollup_refresh_recent(*, since: dt.timedelta = dt.timedelta(hours=2)) -> int:
+    """Refresh every brand-day touched in the last `since` (run by beat). Returns how many
+    were refreshed."""
+    pairs = _touched_days(timezone.now() - since)
     for brand_id, trace_day in sorted(pairs):
+        rollup_refresh(brand_id=brand_id, day=trace_day)
+    return len(pairs)
+
+
+# A trace committed while a refresh of its day was reading is newer than nothing the refresh
+# saw, yet older than the refresh's timestamp; catching up re-reads this much before it.
+ROLLUP_CATCH_UP_OVERLAP = dt.timedelta(minutes=1)
+
+
+def rollup_catch_up(*, brand_id: int) -> int:
+    """Refresh the brand's days changed since its rollup was last written (every day with
+    traces when it never was). For embedded mode, where no worker does it; a no-op with one.
+    Returns how many days were refreshed."""
+    if rollups_kept_by_worker():
+        return 0
+    last = (
+        DailyRollup.objects.filter(brand_id=brand_id)
+        .order_by("-updated_at")
+        .values_list("updated_at", flat=True)
+        .first()
+    )
+    pairs = _touched_days(last and last - ROLLUP_CATCH_UP_OVERLAP, brand_id=brand_id)
+    for _, trace_day in sorted(pairs):
         rollup_refresh(brand_id=brand_id, day=trace_day)
     return len(pairs)

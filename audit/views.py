@@ -123,6 +123,7 @@ def draft_approve(request: HtmxHttpRequest, trace_id: int) -> HttpResponse:
 def _metrics(request: HttpRequest, slug: str) -> selectors.BrandMetrics:
     membership = access_brand(request.user, slug, role="lead")
     start, end = MetricsForm(request.GET).period(timezone.now().date())
+    services.rollup_catch_up(brand_id=membership.brand_id)
     return selectors.brand_metrics(membership.brand, start=start, end=end)
 
 

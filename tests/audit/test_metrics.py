@@ -21,7 +21,7 @@ from django.utils import timezone
 from audit import stats
 from audit.models import DailyRollup, Review, Span, Trace
 from audit.selectors import METRIC_COLUMNS, ArmMetrics, experiment_report
-from audit.services import rollup_refresh, rollup_refresh_recent
+from audit.services import review_submit, rollup_catch_up, rollup_refresh, rollup_refresh_recent
 from copilot.models import Draft, Role, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,14 @@ def seeded(brand):
     days = [today - dt.timedelta(days=1), today]
     specs = [spec(i) for i in range(N)]
     for day_index, day in enumerate(days):
-        moment = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+        # Noon, or for today a little before now: nothing the rollup reads is newer than it.
+        moment = max(
+            dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC),
+            min(
+                dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC),
+                timezone.now() - dt.timedelta(minutes=2),
+            ),
+        )
         indexes = [i for i in range(N) if specs[i]["day"] == day_index]
         with mock.patch("django.utils.timezone.now", return_value=moment):
             tickets = Ticket.objects.bulk_create(
@@ -282,7 +289,8 @@ def test_every_number_on_the_metrics_page_is_the_expected_one(brand, member, see
     # The shown text agrees with the data: counts as is, rates in percent.
     assert 'data-metric="accepted" data-arm="all" data-value="600">600<' in html
     assert 'data-metric="acceptance_rate" data-arm="all" data-value="0.6667">66.7 %<' in html
-    assert len(queries) <= 8  # session, user, membership, rollup, brands: not per trace
+    # session, user, membership, rollup, brands, and finding nothing to catch up: not per trace
+    assert len(queries) <= 12
 
 
 def test_both_exports_hold_the_same_numbers(brand, member, seeded):
@@ -379,13 +387,36 @@ def test_the_recent_refresh_catches_up_with_a_decision_on_an_old_trace(brand, se
     )
 
 
-@pytest.mark.django_db(transaction=True)
-def test_recording_a_trace_refreshes_its_days_rollup(brand, make_trace):
+def test_without_a_worker_the_metrics_page_catches_up_with_traces_and_decisions(
+    brand, member, make_trace
+):
+    client, lead = member(brand, Role.LEAD)
     trace = make_trace(brand, latency_ms=730)
+    assert not DailyRollup.objects.exists()  # a draft does not pay for its day's recompute
+
+    client.get(reverse("audit_metrics", args=[brand.slug]))
 
     row = DailyRollup.objects.get(brand=brand, arm="treatment")
-    assert row.drafts == 1 and row.latency_histogram == {"730": 1}
+    assert row.drafts == 1 and row.latency_histogram == {"730": 1} and row.accepted == 0
     assert row.day == trace.created_at.astimezone(dt.UTC).date()
+
+    Draft.objects.filter(pk=trace.draft_id).update(decision="accepted", decided_at=timezone.now())
+    review_submit(trace=trace, user=lead, verdict="tool_helped")
+    client.get(reverse("audit_metrics", args=[brand.slug]))
+
+    row.refresh_from_db()
+    assert (row.accepted, row.reviewed, row.verdicts) == (1, 1, {"tool_helped": 1})
+
+
+def test_with_a_worker_reading_the_metrics_leaves_the_rollup_to_it(brand, make_trace):
+    make_trace(brand)
+
+    with mock.patch("audit.services.rollups_kept_by_worker", return_value=True):
+        assert rollup_catch_up(brand_id=brand.pk) == 0
+
+    assert rollup_catch_up(brand_id=brand.pk) == 1
+    assert rollup_catch_up(brand_id=brand.pk) == 1  # within the overlap: read again, unchanged
+    assert DailyRollup.objects.get(brand=brand).drafts == 1
 
 
 # --- statistics --------------------------------------------------------------------------------

@@ -29,13 +29,6 @@ from copilot.agent.providers.base import (
 logger = logging.getLogger(__name__)
 
 
-@functools.lru_cache(maxsize=16)
-def _client(api_key: str, base_url: str | None, timeout: float) -> openai.OpenAI:
-    """One SDK client per configuration, shared by runs and threads (it is thread-safe):
-    building one costs ~100 ms (a TLS context) and a new one would reopen connections."""
-    return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
-
-
 def _retry_after(error: openai.APIStatusError) -> float | None:
     value = error.response.headers.get("retry-after")
     try:
