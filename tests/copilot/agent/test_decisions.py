@@ -2,9 +2,17 @@
 dataset and on held-out tickets written for these tests (not taken from the dataset):
 long emails with greetings, signatures and quoted replies, French, typos and slang.
 
-`held_out_decisions.jsonl` and `held_out_decisions_2.jsonl` were written while developing
-the concept families; `held_out_decisions_blind.jsonl` was written before the last change
-to them and measured once, so its figures are the honest estimate for unseen wordings.
+Each held-out file was written by someone who had not seen the classifier and measured once
+before any change made for it; those first figures are the honest estimate for wordings
+nobody tuned to, and they are recorded below. After that measurement a file is a
+development set like any other and its test guards against regressions.
+
+| file (measured in this order)  | n   | first measurement: recall / unnecessary |
+| ------------------------------ | --- | --------------------------------------- |
+| held_out_decisions_blind       | 22  | 0.83 / 0.10                             |
+| blind_set_b                    | 200 | 0.89 / 0.13                             |
+| blind_set_c                    | 160 | 0.975 / 0.15                            |
+| blind_set_d (hard negatives)   | 160 | 0.863 / 0.225                           |
 """
 
 from __future__ import annotations
@@ -67,9 +75,25 @@ def test_rules_provider_holds_on_held_out_long_french_and_misspelt_tickets(capsy
 def test_blind_held_out_figures_do_not_regress(capsys):
     figures = evaluate(DATA / "held_out_decisions_blind.jsonl", capsys)
 
-    # Measured once before any change for it: recall 10/12, 1 unnecessary call of 10.
-    assert figures["call_recall"] >= 0.83
-    assert figures["unnecessary_call_rate"] <= 0.1
+    assert figures["call_recall"] >= 0.95
+    assert figures["unnecessary_call_rate"] <= 0.03
+
+
+def test_rules_provider_meets_the_bar_on_the_later_held_out_sets_together(capsys, tmp_path):
+    rows = [
+        line
+        for name in ("blind_set_b.jsonl", "blind_set_c.jsonl", "blind_set_d.jsonl")
+        for line in (DATA / name).read_text().splitlines()
+        if line
+    ]
+    path = tmp_path / "later.jsonl"
+    path.write_text("\n".join(rows))
+
+    figures = evaluate(path, capsys)
+
+    assert figures["n"] == 520 and figures["n_call"] == 260
+    assert figures["call_recall"] >= 0.95
+    assert figures["unnecessary_call_rate"] <= 0.03
 
 
 def test_csv_input_and_bad_rows(tmp_path, capsys):
@@ -132,3 +156,21 @@ def test_eval_decisions_runs_the_openai_provider_through_the_local_server(
     assert (figures["call_recall"], figures["unnecessary_call_rate"]) == (1.0, 0.0)
     assert figures["either_call_rate"] == 1.0
     assert openai_server.requests and "tools" in openai_server.requests[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "needed"),
+    [
+        # A general word in one sentence does not silence the order question in another.
+        ("Hi, Mr Price here, I have an account with you.\nWhere is my parcel?", True),
+        # A delivery reported, then a general question: nothing to look up.
+        ("Thanks, the parcel turned up this morning! Can the throw go in the machine?", False),
+        ("I ordered from you last year and loved it. Do you still sell the blue one?", False),
+        ("If I order by Friday, will it come before the 24th?", False),
+        ("Bonjour, vous livrez en Belgique ?", False),
+        ("Can you send me the tracking link again please", True),
+        ("slt jai commandé une tente y a 10 jours et jai tjr rien, c normal??", True),
+    ],
+)
+def test_each_sentence_is_judged_with_what_the_message_says(text, needed):
+    assert needs_order_data(text) is needed
