@@ -139,9 +139,10 @@ def draft_generate(*, draft_id: int, provider_name: str | None = None) -> Draft 
     )
     plan = plan_for(ticket)
     provider = provider_for(ticket.brand, provider_name)
-    if not connection.in_atomic_block:
+    if connection.settings_dict["OPTIONS"].get("pool") and not connection.in_atomic_block:
         # The run mostly waits on the model: give the connection back to the pool meanwhile,
-        # so a worker with many drafts in flight needs few database connections.
+        # so a worker with many drafts in flight needs few database connections. (Without a
+        # pool, closing would only mean opening a new connection afterwards.)
         connection.close()
     result = engine.run(
         ticket=ticket, plan=plan, provider=provider, on_span=progress.recorder(draft_id)
