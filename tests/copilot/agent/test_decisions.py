@@ -55,15 +55,15 @@ def test_rules_provider_meets_the_bar_on_the_shared_dataset(capsys):
     assert not Ticket.objects.exists()
 
 
+def joined(tmp_path: Path, *names: str) -> Path:
+    """The held-out files `names` as one JSONL file."""
+    path = tmp_path / "joined.jsonl"
+    path.write_text("\n".join((DATA / name).read_text().strip() for name in names))
+    return path
+
+
 def test_rules_provider_holds_on_held_out_long_french_and_misspelt_tickets(capsys, tmp_path):
-    rows = [
-        line
-        for name in ("held_out_decisions.jsonl", "held_out_decisions_2.jsonl")
-        for line in (DATA / name).read_text().splitlines()
-        if line
-    ]
-    path = tmp_path / "held_out.jsonl"
-    path.write_text("\n".join(rows))
+    path = joined(tmp_path, "held_out_decisions.jsonl", "held_out_decisions_2.jsonl")
 
     figures = evaluate(path, capsys)
 
@@ -80,14 +80,7 @@ def test_blind_held_out_figures_do_not_regress(capsys):
 
 
 def test_rules_provider_meets_the_bar_on_the_later_held_out_sets_together(capsys, tmp_path):
-    rows = [
-        line
-        for name in ("blind_set_b.jsonl", "blind_set_c.jsonl", "blind_set_d.jsonl")
-        for line in (DATA / name).read_text().splitlines()
-        if line
-    ]
-    path = tmp_path / "later.jsonl"
-    path.write_text("\n".join(rows))
+    path = joined(tmp_path, "blind_set_b.jsonl", "blind_set_c.jsonl", "blind_set_d.jsonl")
 
     figures = evaluate(path, capsys)
 
