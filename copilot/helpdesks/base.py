@@ -154,15 +154,32 @@ class HelpdeskClient(Protocol):
 
 
 class PooledClient:
-    """The `with` protocol over the vendor client's `httpx.Client` (`self._http`)."""
+    """A vendor client over one pooled `httpx.Client` (`self._http`): the `with` protocol,
+    and API calls whose failures are typed HelpdeskErrors naming the vendor (`label`)."""
 
-    _http: httpx.Client
+    label: str
+
+    def __init__(self, *, base_url: str, timeout: float, **options: Any) -> None:
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, **options)
 
     def __enter__(self) -> PooledClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._http.close()
+
+    def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return request(self._http, method, url, vendor=self.label, **kwargs)
+
+    def _json(self, method: str, url: str, **kwargs: Any) -> Any:
+        """The JSON answer of one API call."""
+        response = self._call(method, url, **kwargs)
+        try:
+            return response.json()
+        except ValueError as error:
+            raise HelpdeskUnavailable(
+                f"{self.label} answered with something that is not JSON."
+            ) from error
 
 
 # --- signatures -----------------------------------------------------------------------------
@@ -301,31 +318,28 @@ def request(
     raise HelpdeskBadRequest(f"{vendor} refused the request ({status}).")
 
 
-def json_body(response: httpx.Response, *, vendor: str) -> Any:
-    try:
-        return response.json()
-    except ValueError as error:
-        raise HelpdeskUnavailable(f"{vendor} answered with something that is not JSON.") from error
-
-
 # --- the body-HMAC formats (Gorgias, Freshdesk, generic) --------------------------------------
 
 SIGNATURE_HEADER = "X-Copilot-Signature"
 
 
-def verify_body_hmac(headers: Any, body: bytes, secret: str) -> None:
-    """HMAC-SHA256 of the raw body, hex, in `X-Copilot-Signature` (an optional `sha256=`
-    prefix is accepted). The timestamp lives in the signed body (`sent_at`)."""
+def signed_body(
+    headers: Any, body: bytes, secret: str, *, tolerance: float
+) -> tuple[dict[str, Any], dt.datetime]:
+    """The JSON object of a genuine, fresh body-HMAC webhook, and when it was sent.
+
+    HMAC-SHA256 of the raw body, hex, in `X-Copilot-Signature` (an optional `sha256=`
+    prefix is accepted); the time it was sent is in the signed body (`sent_at`)."""
     given = headers.get(SIGNATURE_HEADER, "").strip()
     if given.lower().startswith("sha256="):
         given = given[len("sha256=") :]
     require_signature(hmac_hex(secret, body), given.lower())
-
-
-def sent_at_of(payload: dict[str, Any]) -> dt.datetime:
+    payload = load_json_object(body)
     if payload.get("sent_at") in (None, ""):
         raise MalformedPayload("'sent_at' is required: the time the event was sent.")
-    return parse_timestamp(payload["sent_at"])
+    sent_at = parse_timestamp(payload["sent_at"])
+    require_fresh(sent_at, tolerance=tolerance)
+    return payload, sent_at
 
 
 def as_html(value: str) -> str:

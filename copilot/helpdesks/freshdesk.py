@@ -5,23 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from copilot.helpdesks.base import (
-    HelpdeskClient,
     PooledClient,
     RemoteReply,
     TicketEvent,
     as_html,
     flag,
-    json_body,
-    load_json_object,
     obj,
-    request,
-    require_fresh,
-    sent_at_of,
+    signed_body,
     text,
-    verify_body_hmac,
 )
 from copilot.helpdesks.base import email as email_field
 
@@ -31,10 +23,7 @@ EMAIL_SOURCE = "1"  # Freshdesk's ticket source code for e-mail
 
 def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float) -> TicketEvent:
     """The event of a genuine, fresh Freshdesk webhook; a WebhookRejected otherwise."""
-    verify_body_hmac(headers, body, secret)
-    payload = load_json_object(body)
-    sent_at = sent_at_of(payload)
-    require_fresh(sent_at, tolerance=tolerance)
+    payload, sent_at = signed_body(headers, body, secret, tolerance=tolerance)
     hook = obj(payload, "freshdesk_webhook")
     requester_email = email_field(hook, "ticket_requester_email")
     # A ticket Freshdesk built from the requester's own e-mail, or one a logged-in contact filed.
@@ -58,16 +47,15 @@ def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float
 class FreshdeskClient(PooledClient):
     """Replies and notes on Freshdesk tickets with an API key (basic auth `key:X`)."""
 
+    label = LABEL
+
     def __init__(self, *, base_url: str, credentials: dict[str, str], timeout: float) -> None:
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            auth=(credentials.get("api_key", ""), "X"),
-            timeout=timeout,
+        super().__init__(
+            base_url=base_url, timeout=timeout, auth=(credentials.get("api_key", ""), "X")
         )
 
     def check(self) -> str:
-        http = self._http
-        me = json_body(request(http, "GET", "/api/v2/agents/me", vendor=LABEL), vendor=LABEL)
+        me = self._json("GET", "/api/v2/agents/me")
         return f"signed in as {(me.get('contact') or {}).get('email', 'an agent')}"
 
     def post(self, *, ticket_id: str, text: str, public: bool, key: str) -> str:
@@ -75,16 +63,11 @@ class FreshdeskClient(PooledClient):
         payload: dict[str, Any] = {"body": as_html(text)}
         if not public:
             payload["private"] = True
-        http = self._http
-        answer = json_body(request(http, "POST", path, vendor=LABEL, json=payload), vendor=LABEL)
+        answer = self._json("POST", path, json=payload)
         return str(answer.get("id", ""))
 
     def replies(self, *, ticket_id: str) -> list[RemoteReply]:
-        http = self._http
-        answer = json_body(
-            request(http, "GET", f"/api/v2/tickets/{ticket_id}/conversations", vendor=LABEL),
-            vendor=LABEL,
-        )
+        answer = self._json("GET", f"/api/v2/tickets/{ticket_id}/conversations")
         return [
             RemoteReply(
                 remote_id=str(c.get("id")),
@@ -95,5 +78,4 @@ class FreshdeskClient(PooledClient):
         ]
 
 
-def make_client(*, base_url: str, credentials: dict[str, str], timeout: float) -> HelpdeskClient:
-    return FreshdeskClient(base_url=base_url, credentials=credentials, timeout=timeout)
+make_client = FreshdeskClient

@@ -5,22 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from copilot.helpdesks.base import (
-    HelpdeskClient,
     PooledClient,
     RemoteReply,
     TicketEvent,
     flag,
-    json_body,
-    load_json_object,
     obj,
-    request,
-    require_fresh,
-    sent_at_of,
+    signed_body,
     text,
-    verify_body_hmac,
 )
 from copilot.helpdesks.base import email as email_field
 
@@ -29,10 +21,7 @@ LABEL = "Generic JSON"
 
 def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float) -> TicketEvent:
     """The event of a genuine, fresh generic webhook; a WebhookRejected otherwise."""
-    verify_body_hmac(headers, body, secret)
-    payload = load_json_object(body)
-    sent_at = sent_at_of(payload)
-    require_fresh(sent_at, tolerance=tolerance)
+    payload, sent_at = signed_body(headers, body, secret, tolerance=tolerance)
     ticket = obj(payload, "ticket")
     customer = obj(ticket, "customer")
     customer_email = email_field(customer, "email")
@@ -52,38 +41,30 @@ def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float
 class GenericClient(PooledClient):
     """Replies through a small REST contract, authenticated with a bearer token."""
 
+    label = LABEL
+
     def __init__(self, *, base_url: str, credentials: dict[str, str], timeout: float) -> None:
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {credentials.get('token', '')}"},
+        super().__init__(
+            base_url=base_url,
             timeout=timeout,
+            headers={"Authorization": f"Bearer {credentials.get('token', '')}"},
         )
 
     def check(self) -> str:
-        http = self._http
-        request(http, "GET", "/tickets", vendor=LABEL)
+        self._call("GET", "/tickets")
         return "the endpoint answered"
 
     def post(self, *, ticket_id: str, text: str, public: bool, key: str) -> str:
-        http = self._http
-        answer = json_body(
-            request(
-                http,
-                "POST",
-                f"/tickets/{ticket_id}/replies",
-                vendor=LABEL,
-                json={"body": text, "public": public},
-                headers={"Idempotency-Key": key},
-            ),
-            vendor=LABEL,
+        answer = self._json(
+            "POST",
+            f"/tickets/{ticket_id}/replies",
+            json={"body": text, "public": public},
+            headers={"Idempotency-Key": key},
         )
         return str(answer.get("id", ""))
 
     def replies(self, *, ticket_id: str) -> list[RemoteReply]:
-        http = self._http
-        answer = json_body(
-            request(http, "GET", f"/tickets/{ticket_id}/replies", vendor=LABEL), vendor=LABEL
-        )
+        answer = self._json("GET", f"/tickets/{ticket_id}/replies")
         return [
             RemoteReply(
                 remote_id=str(r.get("id")),
@@ -95,5 +76,4 @@ class GenericClient(PooledClient):
         ]
 
 
-def make_client(*, base_url: str, credentials: dict[str, str], timeout: float) -> HelpdeskClient:
-    return GenericClient(base_url=base_url, credentials=credentials, timeout=timeout)
+make_client = GenericClient

@@ -8,23 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from copilot.helpdesks.base import (
-    HelpdeskClient,
     MalformedPayload,
     PooledClient,
     RemoteReply,
     TicketEvent,
     as_html,
-    json_body,
-    load_json_object,
     obj,
-    request,
-    require_fresh,
-    sent_at_of,
+    signed_body,
     text,
-    verify_body_hmac,
 )
 from copilot.helpdesks.base import email as email_field
 
@@ -33,10 +25,7 @@ LABEL = "Gorgias"
 
 def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float) -> TicketEvent:
     """The event of a genuine, fresh Gorgias webhook; a WebhookRejected otherwise."""
-    verify_body_hmac(headers, body, secret)
-    payload = load_json_object(body)
-    sent_at = sent_at_of(payload)
-    require_fresh(sent_at, tolerance=tolerance)
+    payload, sent_at = signed_body(headers, body, secret, tolerance=tolerance)
     ticket = obj(payload, "ticket")
     customer = obj(ticket, "customer")
     messages = ticket.get("messages") or []
@@ -70,17 +59,16 @@ def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float
 class GorgiasClient(PooledClient):
     """Messages on Gorgias tickets with the REST API's basic auth (user e-mail + API key)."""
 
+    label = LABEL
+
     def __init__(self, *, base_url: str, credentials: dict[str, str], timeout: float) -> None:
         self._agent = credentials.get("username", "")
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            auth=(self._agent, credentials.get("api_key", "")),
-            timeout=timeout,
+        super().__init__(
+            base_url=base_url, timeout=timeout, auth=(self._agent, credentials.get("api_key", ""))
         )
 
     def check(self) -> str:
-        http = self._http
-        account = json_body(request(http, "GET", "/api/account", vendor=LABEL), vendor=LABEL)
+        account = self._json("GET", "/api/account")
         return f"connected to {account.get('domain', 'the account')}"
 
     def post(self, *, ticket_id: str, text: str, public: bool, key: str) -> str:
@@ -93,19 +81,11 @@ class GorgiasClient(PooledClient):
             "body_html": as_html(text),
             "external_id": key,
         }
-        http = self._http
-        answer = json_body(
-            request(http, "POST", f"/api/tickets/{ticket_id}/messages", vendor=LABEL, json=payload),
-            vendor=LABEL,
-        )
+        answer = self._json("POST", f"/api/tickets/{ticket_id}/messages", json=payload)
         return str(answer.get("id", ""))
 
     def replies(self, *, ticket_id: str) -> list[RemoteReply]:
-        http = self._http
-        answer = json_body(
-            request(http, "GET", f"/api/tickets/{ticket_id}/messages", vendor=LABEL),
-            vendor=LABEL,
-        )
+        answer = self._json("GET", f"/api/tickets/{ticket_id}/messages")
         return [
             RemoteReply(
                 remote_id=str(m.get("id")),
@@ -117,5 +97,4 @@ class GorgiasClient(PooledClient):
         ]
 
 
-def make_client(*, base_url: str, credentials: dict[str, str], timeout: float) -> HelpdeskClient:
-    return GorgiasClient(base_url=base_url, credentials=credentials, timeout=timeout)
+make_client = GorgiasClient

@@ -5,21 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from copilot.helpdesks.base import (
     BadSignature,
-    HelpdeskClient,
     PooledClient,
     RemoteReply,
     TicketEvent,
     flag,
     hmac_base64,
-    json_body,
     load_json_object,
     obj,
     parse_timestamp,
-    request,
     require_fresh,
     require_signature,
     text,
@@ -62,40 +57,32 @@ def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float
 class ZendeskClient(PooledClient):
     """Comments on Zendesk tickets with an API token (`{email}/token`)."""
 
+    label = LABEL
+
     def __init__(self, *, base_url: str, credentials: dict[str, str], timeout: float) -> None:
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            auth=(f"{credentials.get('email', '')}/token", credentials.get("api_token", "")),
+        super().__init__(
+            base_url=base_url,
             timeout=timeout,
+            auth=(f"{credentials.get('email', '')}/token", credentials.get("api_token", "")),
         )
 
     def check(self) -> str:
-        http = self._http
-        user = json_body(request(http, "GET", "/api/v2/users/me", vendor=LABEL), vendor=LABEL)
+        user = self._json("GET", "/api/v2/users/me")
         return f"signed in as {(user.get('user') or {}).get('email', 'an API user')}"
 
     def post(self, *, ticket_id: str, text: str, public: bool, key: str) -> str:
         payload = {"ticket": {"comment": {"body": text, "public": public}}}
-        http = self._http
-        answer = json_body(
-            request(http, "PUT", f"/api/v2/tickets/{ticket_id}", vendor=LABEL, json=payload),
-            vendor=LABEL,
-        )
+        answer = self._json("PUT", f"/api/v2/tickets/{ticket_id}", json=payload)
         audit = answer.get("audit") or {}
         comments = [e for e in audit.get("events", []) if e.get("type") == "Comment"]
         return str(comments[0]["id"] if comments else audit.get("id", ""))
 
     def replies(self, *, ticket_id: str) -> list[RemoteReply]:
-        http = self._http
-        answer = json_body(
-            request(http, "GET", f"/api/v2/tickets/{ticket_id}/comments", vendor=LABEL),
-            vendor=LABEL,
-        )
+        answer = self._json("GET", f"/api/v2/tickets/{ticket_id}/comments")
         return [
             RemoteReply(remote_id=str(c.get("id")), text=c.get("body", ""), public=c.get("public"))
             for c in answer.get("comments", [])
         ]
 
 
-def make_client(*, base_url: str, credentials: dict[str, str], timeout: float) -> HelpdeskClient:
-    return ZendeskClient(base_url=base_url, credentials=credentials, timeout=timeout)
+make_client = ZendeskClient
