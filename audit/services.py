@@ -34,7 +34,7 @@ from audit.redaction import allowed_fields_for, redact_spans
 from audit.selectors import is_lead_of, policy_for
 from audit.sensitivity import sensitive_reasons
 from copilot.exceptions import DraftHeld
-from copilot.models import Draft, Message
+from copilot.models import Draft
 
 logger = logging.getLogger(__name__)
 
@@ -84,13 +84,7 @@ def trace_record(*, draft: Draft, data: TraceData) -> Trace:
     """
     ticket = draft.ticket
     spans = redact_spans(data.spans, allowed_fields_for(ticket.brand))
-    # .all() reuses the messages the draft run already prefetched.
-    ticket_text = "\n".join(
-        [
-            ticket.subject,
-            *(m.body for m in ticket.messages.all() if m.author == Message.Author.CUSTOMER),
-        ]
-    )
+    ticket_text = f"{ticket.subject}\n{ticket.customer_text()}"
     reasons = sensitive_reasons(
         policy=policy_for(ticket.brand_id),
         ticket_text=ticket_text,

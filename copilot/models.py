@@ -144,6 +144,13 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject}"
 
+    def customer_text(self) -> str:
+        """What the customer wrote, oldest message first, a blank line between messages
+        (reuses prefetched messages)."""
+        return "\n\n".join(
+            m.body for m in self.messages.all() if m.author == Message.Author.CUSTOMER
+        )
+
 
 class Message(models.Model):
     class Author(models.TextChoices):

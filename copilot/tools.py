@@ -52,6 +52,12 @@ class ToolOutput:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
+def has_customer_context(customer: Customer | None, order_number: str | None) -> bool:
+    """Whether an order lookup has something to be scoped to: an identified customer, or an
+    order number (the engine has checked that the customer gave it)."""
+    return bool(order_number) or bool(customer and customer.is_identified)
+
+
 @dataclass(frozen=True)
 class Tool:
     name: str
@@ -59,6 +65,12 @@ class Tool:
     parameters: dict[str, Any]
     handler: Callable[[ToolContext, dict[str, Any]], ToolOutput]
     needs_customer_context: bool = False
+
+    def may_run_for(self, customer: Customer | None, arguments: dict[str, Any]) -> bool:
+        """The context gate: a tool that needs customer context does not run without it."""
+        return not self.needs_customer_context or has_customer_context(
+            customer, arguments.get("order_number")
+        )
 
     def spec(self) -> dict[str, Any]:
         """The OpenAI-style function declaration offered to the model."""

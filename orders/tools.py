@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.timezone import now
 
 from copilot.crypto import SecretUnreadable
-from copilot.tools import Tool, ToolContext, ToolError, ToolOutput
+from copilot.tools import Tool, ToolContext, ToolError, ToolOutput, has_customer_context
 from orders.connectors import connector_for
 from orders.connectors.base import ConnectorError, OrderConnector
 from orders.models import OrderSource
@@ -124,7 +124,7 @@ def fetch_orders(ctx: ToolContext, arguments: dict[str, Any]) -> ToolOutput:
 
     customer = ctx.customer
     email = customer.email if customer else ""
-    if not number and not (customer and customer.is_identified):
+    if not has_customer_context(customer, number):
         raise ToolError(
             "missing_customer_context",
             "The customer is not identified and gave no order number; ask for one.",

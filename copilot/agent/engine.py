@@ -33,7 +33,7 @@ from copilot.agent.providers.base import (
     ProviderTimeout,
     ToolCall,
 )
-from copilot.models import Brand, Message, Ticket
+from copilot.models import Brand, Ticket
 from copilot.tools import Tool, ToolContext, ToolError, ToolOutput, get_tool
 from orders.tools import normalize_order_number
 from rollout.services import Plan
@@ -142,10 +142,7 @@ class _Run:
     def messages(self) -> list[dict[str, Any]]:
         brand = self.ticket.brand
         customer = self.ticket.customer
-        body = "\n\n".join(
-            m.body for m in self.ticket.messages.all() if m.author == Message.Author.CUSTOMER
-        )
-        body, cut = safeguards.truncate(body, self.limits.max_ticket_chars)
+        body, cut = safeguards.truncate(self.ticket.customer_text(), self.limits.max_ticket_chars)
         if cut:
             self.guardrail(
                 "ticket_truncated",
@@ -300,9 +297,8 @@ class _Run:
                     },
                 )
                 wait = safeguards.retry_wait(attempt=attempt, retry_after=error.retry_after)
-                retryable = error.retryable or isinstance(error, ProviderBadResponse)
                 if (
-                    not retryable
+                    not error.retryable
                     or attempt >= self.limits.provider_retries
                     or time.monotonic() + wait >= self.deadline
                 ):
@@ -388,11 +384,7 @@ class _Run:
                 "You already made this exact call; use its result instead of calling again.",
             )
         self.seen_calls.add(key)
-        if (
-            tool.needs_customer_context
-            and not safeguards.has_customer_context(self.ticket.customer, self.order_numbers)
-            and not call.arguments.get("order_number")
-        ):
+        if not tool.may_run_for(self.ticket.customer, call.arguments):
             self.guardrail(
                 "missing_customer_context",
                 f"{tool.name} blocked: no verified customer email and no order number.",
@@ -415,32 +407,18 @@ class _Run:
         )
         started = time.monotonic()
         attributes = {"gen_ai.tool.name": tool.name, "gen_ai.tool.call.id": call.id}
-        try:
-            output = _run_tool(tool, context, call.arguments, context.remaining())
-        except ToolError as error:
+        output, error = execute_tool(tool, context, call.arguments)
+        if output is None:
             self.span(
                 Span.Kind.TOOL,
                 tool.name,
                 started,
                 arguments=call.arguments,
                 status=Span.Status.ERROR,
-                error=error.as_dict(),
+                error=error,
                 attributes=attributes,
             )
-            return {"error": error.as_dict()}
-        except Exception as exc:
-            logger.exception("copilot.engine.tool_crashed", extra={"tool": tool.name})
-            error = ToolError("tool_failed", f"{tool.name} failed unexpectedly.", retryable=False)
-            self.span(
-                Span.Kind.TOOL,
-                tool.name,
-                started,
-                arguments=call.arguments,
-                status=Span.Status.ERROR,
-                error={**error.as_dict(), "exception": type(exc).__name__},
-                attributes=attributes,
-            )
-            return {"error": error.as_dict()}
+            return _error(error["code"], error["message"], retryable=error["retryable"])
         self.span(
             Span.Kind.TOOL,
             tool.name,
@@ -541,6 +519,21 @@ def tokens_used_today(brand: Brand) -> int:
 TOOL_DEADLINE_GRACE_SECONDS = 0.25
 
 
+def execute_tool(
+    tool: Tool, context: ToolContext, arguments: dict[str, Any]
+) -> tuple[ToolOutput, None] | tuple[None, dict[str, Any]]:
+    """Run a tool within the context's deadline: its output, or the structured error for
+    the trace (`{code, message, retryable}`, plus the exception's type if it crashed)."""
+    try:
+        return _run_tool(tool, context, arguments, context.remaining()), None
+    except ToolError as error:
+        return None, error.as_dict()
+    except Exception as exc:
+        logger.exception("copilot.engine.tool_crashed", extra={"tool": tool.name})
+        error = ToolError("tool_failed", f"{tool.name} failed unexpectedly.")
+        return None, {**error.as_dict(), "exception": type(exc).__name__}
+
+
 def _run_tool(
     tool: Tool, context: ToolContext, arguments: dict[str, Any], timeout: float
 ) -> ToolOutput:
@@ -585,8 +578,9 @@ def _run_tool(
     return box["output"]
 
 
-def _error(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "retryable": False}}
+def _error(code: str, message: str, *, retryable: bool = False) -> dict[str, Any]:
+    """What the model is told of a refused or failed call."""
+    return {"error": ToolError(code, message, retryable=retryable).as_dict()}
 
 
 def _assistant_message(turn: ModelTurn, arguments: list[dict[str, Any]]) -> dict[str, Any]:

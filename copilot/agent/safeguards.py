@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from copilot.models import Customer
 from orders.tools import normalize_order_number
 
 
@@ -23,11 +22,6 @@ def call_key(name: str, arguments: dict[str, Any]) -> str:
         return value
 
     return f"{name}:{json.dumps(normalize(arguments), sort_keys=True)}"
-
-
-def has_customer_context(customer: Customer | None, order_numbers: tuple[str, ...]) -> bool:
-    """Whether there is anything to scope an order lookup to: a verified customer or a number."""
-    return bool(order_numbers) or bool(customer and customer.is_identified)
 
 
 def truncate(text: str, limit: int) -> tuple[str, bool]:

@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from audit.models import Span
 from audit.services import SpanData
+from copilot.agent.engine import execute_tool
 from copilot.agent.intents import order_numbers_in
-from copilot.agent.safeguards import has_customer_context
-from copilot.models import Message, Ticket
-from copilot.tools import ToolContext, ToolError, get_tool
+from copilot.models import Ticket
+from copilot.tools import ToolContext, get_tool
 from rollout.services import Plan
 
 logger = logging.getLogger(__name__)
@@ -45,11 +45,7 @@ def run(*, ticket: Ticket, plan: Plan) -> list[SpanData]:
 
     Call after the draft is written. Never raises for a tool fault: a failure is a span.
     """
-    text = "\n".join(
-        [ticket.subject]
-        + [m.body for m in ticket.messages.all() if m.author == Message.Author.CUSTOMER]
-    )
-    order_numbers = order_numbers_in(text)
+    order_numbers = order_numbers_in(f"{ticket.subject}\n{ticket.customer_text()}")
     arguments = {"order_number": order_numbers[0]} if order_numbers else {}
     spans = []
     for name in plan.shadow_tools:
@@ -57,7 +53,7 @@ def run(*, ticket: Ticket, plan: Plan) -> list[SpanData]:
         if tool is None:
             continue
         started = time.monotonic()
-        if tool.needs_customer_context and not has_customer_context(ticket.customer, order_numbers):
+        if not tool.may_run_for(ticket.customer, arguments):
             spans.append(
                 _span(
                     name,
@@ -79,30 +75,10 @@ def run(*, ticket: Ticket, plan: Plan) -> list[SpanData]:
             ticket_order_numbers=order_numbers,
             deadline=time.monotonic() + settings.COPILOT_TOOL_TIMEOUT_SECONDS,
         )
-        try:
-            output = tool.handler(context, arguments)
-        except ToolError as error:
+        output, error = execute_tool(tool, context, arguments)
+        if output is None:
             spans.append(
-                _span(
-                    name,
-                    started,
-                    arguments=arguments,
-                    status=Span.Status.ERROR,
-                    error=error.as_dict(),
-                )
-            )
-            continue
-        except Exception as exc:
-            logger.exception("copilot.shadow.tool_crashed", extra={"tool": name})
-            error = ToolError("tool_failed", f"{name} failed unexpectedly.")
-            spans.append(
-                _span(
-                    name,
-                    started,
-                    arguments=arguments,
-                    status=Span.Status.ERROR,
-                    error={**error.as_dict(), "exception": type(exc).__name__},
-                )
+                _span(name, started, arguments=arguments, status=Span.Status.ERROR, error=error)
             )
             continue
         spans.append(

@@ -62,6 +62,7 @@ class ProviderUnavailable(ProviderError):
 
 class ProviderBadResponse(ProviderError):
     code = "provider_bad_response"
+    retryable = True  # a malformed, empty or refused answer may come out right next time
     reason = "The AI model returned an answer that could not be used."
 
 

@@ -163,6 +163,25 @@ def test_no_identified_customer_runs_no_tool_and_asks_for_the_order_number(world
     )
 
 
+def test_an_unidentified_customer_call_without_the_order_number_is_refused_by_the_gate(
+    world, openai_server
+):
+    # The ticket names an order, but the model asks for "all their orders": nothing to scope
+    # that to, so the gate refuses it before the tool runs.
+    stranger = CustomerFactory(brand=world.brand, email="someone@example.com", email_verified=False)
+    openai_server.script(
+        fake.tool_call("fetch_orders", {}),
+        fake.text("Could you confirm your order number?"),
+    )
+
+    result = run(world.ticket("Where is order NW-2001?", customer=stranger), limits=limits())
+
+    assert not [s for s in result.trace.spans if s.kind == "tool"]
+    assert result.trace.tool_calls_count == 0
+    assert "missing_customer_context" in guardrails(result)
+    assert told(openai_server, 1)[0]["error"]["code"] == "missing_customer_context"
+
+
 def test_no_identified_customer_with_rules_provider_asks_for_the_order_number(world):
     stranger = CustomerFactory(brand=world.brand, email="someone@example.com", email_verified=False)
 
