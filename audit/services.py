@@ -246,8 +246,7 @@ def traces_purge(
             with connection.cursor() as cursor:
                 if connection.vendor == "postgresql":
                     cursor.execute("SET LOCAL audit.allow_purge = 'on'")
-                Review.objects.filter(trace_id__in=ids).delete()
-                Approval.objects.filter(trace_id__in=ids).delete()
+                _delete_rows_pointing_at(ids)
                 spans += _delete_by_ids(cursor, Span._meta.db_table, "trace_id", ids)
                 traces += _delete_by_ids(cursor, Trace._meta.db_table, "id", ids)
                 if connection.vendor == "postgresql":
@@ -258,6 +257,16 @@ def traces_purge(
         extra={"cutoff": cutoff.isoformat(), "traces": traces, "spans": spans},
     )
     return PurgeResult(cutoff=cutoff, traces=traces, spans=spans, dry_run=False)
+
+
+def _delete_rows_pointing_at(trace_ids: list[int]) -> None:
+    """Delete, with their own cascades, the rows of any app that point at these traces
+    (reviews, approvals, replay items...), before the traces and spans go by raw SQL."""
+    for relation in Trace._meta.get_fields(include_hidden=True):
+        if relation.auto_created and not relation.concrete and relation.related_model is not Span:
+            relation.related_model._base_manager.filter(
+                **{f"{relation.field.name}__in": trace_ids}
+            ).delete()
 
 
 def _delete_by_ids(cursor: Any, table: str, column: str, ids: list[int]) -> int:

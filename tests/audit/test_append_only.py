@@ -14,6 +14,7 @@ from django.utils import timezone
 from audit.exceptions import TraceImmutable
 from audit.models import Review, Span, Trace
 from audit.services import traces_purge
+from replay.models import ReplayConfiguration, ReplayItem, ReplayResult, ReplayRun
 from tests.factories import DraftFactory
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +82,21 @@ def test_purge_removes_only_traces_past_retention(brand, make_trace, django_user
     assert not Span.objects.filter(trace_id=old.pk).exists()
     assert not Review.objects.filter(trace_id=old.pk).exists()
     assert Span.objects.filter(trace_id__in=[edge.pk, fresh.pk]).count() == 2
+
+
+def test_purge_also_removes_what_other_apps_keep_of_an_old_trace(brand, make_trace):
+    old = _make_at(make_trace, brand, timezone.now() - dt.timedelta(days=91))
+    config = ReplayConfiguration.objects.create(brand=brand, name="base", version=1)
+    run = ReplayRun.objects.create(brand=brand, config_a=config, total=1)
+    item = ReplayItem.objects.create(run=run, seq=1, ticket_id=old.ticket_id, source_trace=old)
+    ReplayResult.objects.create(item=item, side="a", config=config, outcome="answered")
+
+    result = traces_purge(older_than_days=90)
+
+    assert result.traces == 1
+    assert not ReplayItem.objects.filter(pk=item.pk).exists()
+    assert not ReplayResult.objects.filter(item_id=item.pk).exists()
+    assert ReplayRun.objects.filter(pk=run.pk).exists()
 
 
 def test_purge_command_reports_and_honours_dry_run(brand, make_trace):
