@@ -16,6 +16,10 @@ class CopilotError(Exception):
         super().__init__(message)
         self.message = message
 
+    def as_dict(self) -> dict[str, object]:
+        """The error as an API answers it: `{"error": <this>}`."""
+        return {"code": self.code, "message": self.message}
+
 
 class DraftConflict(CopilotError):
     """Someone else changed the draft since it was loaded.
@@ -51,6 +55,9 @@ class InvalidIntake(CopilotError):
     def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.fields = fields or {}
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), **({"fields": self.fields} if self.fields else {})}
 
 
 class DraftHeld(CopilotError):

@@ -211,10 +211,7 @@ def api_ticket_create(request: HttpRequest) -> JsonResponse:
         brand = brand_for_token(request)
         fields = parse_ticket_payload(request)
     except CopilotError as exc:
-        body: dict[str, object] = {"code": exc.code, "message": exc.message}
-        if getattr(exc, "fields", None):
-            body["fields"] = exc.fields  # type: ignore[attr-defined]
-        return JsonResponse({"error": body}, status=exc.status)
+        return JsonResponse({"error": exc.as_dict()}, status=exc.status)
     result = services.ticket_ingest(brand=brand, **fields)
     return JsonResponse(
         {

@@ -23,11 +23,9 @@ from copilot.exceptions import CopilotError
 
 logger = logging.getLogger(__name__)
 
+
 # A signed request older (or newer) than this is refused: a captured request cannot be replayed
 # later, and the dedup table only has to cover this window plus the helpdesk's retries.
-DEFAULT_TOLERANCE_SECONDS = 300
-
-
 class WebhookRejected(CopilotError):
     """A webhook request was refused. `code` and `status` are what the sender sees."""
 
@@ -58,6 +56,14 @@ class MalformedPayload(WebhookRejected):
 class PayloadTooLarge(WebhookRejected):
     code = "payload_too_large"
     status = 413
+
+    @classmethod
+    def check(cls, size: int) -> None:
+        """Refuse a body (or a declared length) over COPILOT_INTAKE_MAX_BYTES."""
+        from django.conf import settings
+
+        if size > settings.COPILOT_INTAKE_MAX_BYTES:
+            raise cls(f"The body is larger than {settings.COPILOT_INTAKE_MAX_BYTES} bytes.")
 
 
 class DuplicateEvent(WebhookRejected):
@@ -226,14 +232,18 @@ def require_fresh(sent_at: dt.datetime, *, tolerance: float, now: float | None =
 # --- JSON helpers for the vendor parsers ----------------------------------------------------
 
 
-def load_json_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object, or MalformedPayload with the parser's reason."""
+def load_json_object(
+    body: bytes, *, error: type[CopilotError] = MalformedPayload
+) -> dict[str, Any]:
+    """The body as a JSON object, or `error` with the parser's reason."""
     try:
         payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise MalformedPayload(f"The body is not valid JSON: {error}.") from error
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers bad JSON and UTF-8, and integers past Python's digit limit;
+        # RecursionError, nesting deeper than the parser's stack (found by fuzzing).
+        raise error(f"The body is not valid JSON: {exc}.") from exc
     if not isinstance(payload, dict):
-        raise MalformedPayload("The body must be a JSON object.")
+        raise error("The body must be a JSON object.")
     return payload
 
 

@@ -200,6 +200,20 @@ REFUSALS = {
         "malformed_payload",
         "must be a JSON object",
     ),
+    "an integer past the parser's digit limit, correctly signed": (
+        "freshdesk",
+        lambda: _signed_hex(b'{"sent_at": ' + b"9" * 5000 + b"}"),
+        400,
+        "malformed_payload",
+        "not valid JSON",
+    ),
+    "nesting deeper than the parser's stack, correctly signed": (
+        "generic",
+        lambda: _signed_hex(b"[" * 100_000 + b"]" * 100_000),
+        400,
+        "malformed_payload",
+        "not valid JSON",
+    ),
     "missing ticket id": (
         "generic",
         lambda: generic_webhook(SECRET, ticket={"body": "hi"}),
