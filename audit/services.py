@@ -33,6 +33,7 @@ from audit.models import (
 from audit.redaction import allowed_fields_for, redact_spans
 from audit.selectors import is_lead_of, policy_for
 from audit.sensitivity import sensitive_reasons
+from copilot.celery import has_workers
 from copilot.exceptions import DraftHeld
 from copilot.models import Draft
 
@@ -152,17 +153,8 @@ def rollup_pending_key(brand_id: int, day: str) -> str:
     return f"audit:rollup-pending:{brand_id}:{day}"
 
 
-def rollups_kept_by_worker() -> bool:
-    """Whether a Celery worker keeps the rollup fresh. Embedded mode (tasks run eagerly, in
-    the request) has none: the rollup catches up when the metrics are read instead, so a
-    draft never pays for recomputing its day."""
-    from copilot.celery import app
-
-    return not app.conf.task_always_eager
-
-
 def _refresh_rollup_on_commit(trace: Trace) -> None:
-    if not rollups_kept_by_worker():
+    if not has_workers():
         return  # rollup_catch_up runs when the metrics are read
     from audit.tasks import rollup_refresh_task
 
@@ -444,7 +436,7 @@ def rollup_catch_up(*, brand_id: int) -> int:
     """Refresh the brand's days changed since its rollup was last written (every day with
     traces when it never was). For embedded mode, where no worker does it; a no-op with one.
     Returns how many days were refreshed."""
-    if rollups_kept_by_worker():
+    if has_workers():
         return 0
     last = (
         DailyRollup.objects.filter(brand_id=brand_id)

@@ -250,6 +250,10 @@ COPILOT_TOOL_TIMEOUT_SECONDS = env_float("COPILOT_TOOL_TIMEOUT_SECONDS", 10.0)
 COPILOT_MAX_TICKET_CHARS = env_int("COPILOT_MAX_TICKET_CHARS", 8000)
 COPILOT_INTAKE_MAX_BYTES = env_int("COPILOT_INTAKE_MAX_BYTES", 256 * 1024)
 
+# --- Replay ------------------------------------------------------------------------------
+# Tickets a replay task (or, without workers, one progress poll) replays at a time.
+REPLAY_CHUNK_SIZE = env_int("REPLAY_CHUNK_SIZE", 25)
+
 # Keys for credentials at rest (newest first). Development falls back to a key derived
 # from SECRET_KEY so the embedded mode needs no set-up; production must set its own.
 COPILOT_ENCRYPTION_KEYS = env_list("COPILOT_ENCRYPTION_KEYS") or (

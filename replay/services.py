@@ -23,6 +23,7 @@ from django.utils import timezone
 from audit.models import Span, Trace
 from copilot.agent import engine
 from copilot.agent.providers import provider_for
+from copilot.celery import has_workers
 from copilot.models import Brand
 from replay.exceptions import NoTicketsToReplay, ReplayError
 from replay.models import ReplayConfiguration, ReplayItem, ReplayResult, ReplayRun
@@ -46,7 +47,6 @@ CONFIG_FIELDS = (
     "price_in_per_mtok",
     "price_out_per_mtok",
 )
-DEFAULT_CHUNK_SIZE = 25
 REPLAY_CRASHED = "replay_crashed"
 _MILLION = Decimal(1_000_000)
 
@@ -88,18 +88,6 @@ def replay_config_save(
     return config
 
 
-def replay_advances_on_poll() -> bool:
-    """Whether runs move by `replay_advance` calls (no broker: Celery runs tasks eagerly,
-    which would replay a whole run inside the request that starts it) instead of workers."""
-    from copilot.celery import app
-
-    return bool(app.conf.task_always_eager)
-
-
-def _chunk_size() -> int:
-    return int(getattr(settings, "REPLAY_CHUNK_SIZE", DEFAULT_CHUNK_SIZE))
-
-
 def replay_start(
     *,
     brand: Brand,
@@ -129,7 +117,7 @@ def replay_start(
             config_b=config_b,
             filters=filters.as_dict(),
             total=len(traces),
-            chunk_size=_chunk_size(),
+            chunk_size=settings.REPLAY_CHUNK_SIZE,
             created_by=user,
         )
         items = ReplayItem.objects.bulk_create(
@@ -142,7 +130,7 @@ def replay_start(
             )
             for seq, trace in enumerate(traces, start=1)
         )
-        if dispatch and not replay_advances_on_poll():
+        if dispatch and has_workers():
             ids = [item.pk for item in items]  # SQLite and PostgreSQL return them
             chunks = [ids[i : i + run.chunk_size] for i in range(0, len(ids), run.chunk_size)]
             transaction.on_commit(lambda: _enqueue(run.pk, chunks))
@@ -152,7 +140,7 @@ def replay_start(
             "brand": brand.pk,
             "run": run.pk,
             "items": run.total,
-            "eager": replay_advances_on_poll(),
+            "eager": not has_workers(),
         },
     )
     return run

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.middleware import HtmxDetails
 
+from copilot.celery import has_workers
 from copilot.models import Role
 from copilot.selectors import access_brand
 from replay import selectors, services
@@ -88,7 +89,7 @@ def _run_context(run: ReplayRun) -> dict[str, object]:
     context: dict[str, object] = {
         "run": run,
         "brand": run.brand,
-        "advance_on_poll": services.replay_advances_on_poll(),
+        "advance_on_poll": not has_workers(),
     }
     if run.status == ReplayRun.Status.DONE:
         items = selectors.run_items(run)
@@ -111,11 +112,7 @@ def run_progress(request: HtmxHttpRequest, slug: str, run_id: int) -> HttpRespon
     """The run's progress region. Without a worker (embedded mode) each POST of the poll
     replays the next chunk first: the poll is what moves the run, a chunk per second."""
     run = selectors.access_replay_run(request.user, slug, run_id)
-    if (
-        request.method == "POST"
-        and run.status == ReplayRun.Status.RUNNING
-        and services.replay_advances_on_poll()
-    ):
+    if request.method == "POST" and run.status == ReplayRun.Status.RUNNING and not has_workers():
         run = services.replay_advance(run_id=run.pk)
         run = selectors.access_replay_run(request.user, slug, run_id)
     return render(request, "replay/run.html#run-body", _run_context(run))

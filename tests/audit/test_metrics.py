@@ -411,7 +411,7 @@ def test_without_a_worker_the_metrics_page_catches_up_with_traces_and_decisions(
 def test_with_a_worker_reading_the_metrics_leaves_the_rollup_to_it(brand, make_trace):
     make_trace(brand)
 
-    with mock.patch("audit.services.rollups_kept_by_worker", return_value=True):
+    with mock.patch("audit.services.has_workers", return_value=True):
         assert rollup_catch_up(brand_id=brand.pk) == 0
 
     assert rollup_catch_up(brand_id=brand.pk) == 1
