@@ -84,7 +84,10 @@ def trace_record(*, draft: Draft, data: TraceData) -> Trace:
     rollup of the trace's brand and day is refreshed by a task.
     """
     ticket = draft.ticket
-    spans = redact_spans(data.spans, allowed_fields_for(ticket.brand))
+    tool_spans = any(span.kind == Span.Kind.TOOL for span in data.spans)
+    spans = redact_spans(
+        data.spans, allowed_fields_for(ticket.brand) if tool_spans else frozenset()
+    )
     ticket_text = f"{ticket.subject}\n{ticket.customer_text()}"
     reasons = sensitive_reasons(
         policy=policy_for(ticket.brand_id),

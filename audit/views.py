@@ -14,17 +14,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from audit import selectors, services
 from audit.forms import MetricsForm, ReviewForm, TraceFilterForm
 from audit.models import Approval
 from audit.selectors import METRIC_COLUMNS, Cursor
+from copilot.htmx import HtmxHttpRequest
 from copilot.selectors import access_brand
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _trace_list_page(request: HtmxHttpRequest, *, queue: bool) -> HttpResponse:

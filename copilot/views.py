@@ -12,17 +12,13 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
 from copilot import progress, selectors, services
 from copilot.exceptions import CopilotError, DraftConflict
 from copilot.forms import DraftDecisionForm
+from copilot.htmx import HtmxHttpRequest
 from copilot.ingest import brand_for_token, parse_ticket_payload
 from copilot.models import Draft
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @login_required

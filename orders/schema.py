@@ -15,6 +15,11 @@ from enum import StrEnum
 from typing import Any
 
 
+def normalize_order_number(value: str) -> str:
+    """An order (or tracking) reference as compared: trimmed, no leading '#', upper case."""
+    return value.strip().lstrip("#").upper()
+
+
 class OrderStatus(StrEnum):
     PLACED = "placed"
     PAID = "paid"

@@ -21,7 +21,8 @@ from copilot.tools import Tool, ToolContext, ToolError, ToolOutput, has_customer
 from orders.connectors import connector_for
 from orders.connectors.base import ConnectorError, OrderConnector
 from orders.models import OrderSource
-from orders.schema import Order
+from orders.schema import Order, normalize_order_number
+from orders.selectors import order_source_for
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +52,6 @@ DESCRIPTION = (
 )
 
 
-def normalize_order_number(value: str) -> str:
-    return value.strip().lstrip("#").upper()
-
-
 def _owned_by(order: Order, email: str) -> bool:
     return bool(email) and order.customer_email.strip().lower() == email.strip().lower()
 
@@ -70,9 +67,7 @@ class _Read:
 def _source(ctx: ToolContext) -> OrderSource:
     """The brand's order source (the demo store when it has none), read once per run."""
     if _MEMO_SOURCE not in ctx.memo:
-        ctx.memo[_MEMO_SOURCE] = OrderSource.objects.filter(brand=ctx.brand).first() or OrderSource(
-            brand=ctx.brand, kind=OrderSource.Kind.DEMO
-        )
+        ctx.memo[_MEMO_SOURCE] = order_source_for(ctx.brand)
     return ctx.memo[_MEMO_SOURCE]
 
 

@@ -6,12 +6,12 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.middleware import HtmxDetails
 
 from copilot.celery import has_workers
+from copilot.htmx import HtmxHttpRequest
 from copilot.models import Role
 from copilot.selectors import access_brand
 from replay import selectors, services
@@ -20,10 +20,6 @@ from replay.forms import ReplayConfigForm, ReplayStartForm
 from replay.models import ReplayRun
 
 ITEMS_SHOWN = 200
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @login_required

@@ -7,11 +7,11 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.middleware import HtmxDetails
 
+from copilot.htmx import HtmxHttpRequest
 from copilot.models import Membership, Role
 from copilot.selectors import access_brand
 from rollout import selectors, services
@@ -19,10 +19,6 @@ from rollout.exceptions import RolloutError
 from rollout.flags import TOOL_FLAGS
 from rollout.forms import ExperimentForm, StageForm
 from rollout.models import Stage
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _context(membership: Membership, **extra: Any) -> dict[str, Any]:

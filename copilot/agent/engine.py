@@ -35,7 +35,7 @@ from copilot.agent.providers.base import (
 )
 from copilot.models import Brand, Ticket
 from copilot.tools import Tool, ToolContext, ToolError, ToolOutput, get_tool
-from orders.tools import normalize_order_number
+from orders.schema import normalize_order_number
 from rollout.services import Plan
 
 logger = logging.getLogger(__name__)

@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from copilot.agent.intents import ORDER_NUMBER
+from orders.schema import normalize_order_number
 
 GROUNDED = "grounded"
 GENERATIVE = "generative"
@@ -154,10 +155,6 @@ _PHRASE_STATUS = {
 }
 
 
-def _code(value: str) -> str:
-    return value.strip().lstrip("#").upper()
-
-
 def _amount(value: str) -> Decimal | None:
     cleaned = value.replace(" ", "")
     if "," in cleaned and "." not in cleaned and len(cleaned.rsplit(",", 1)[1]) == 2:
@@ -237,7 +234,8 @@ class _Sources:
         self.text = "\n".join(texts)
         self.folded = self.text.lower()
         self.codes = {
-            _code(m.group()) for m in re.finditer(r"[A-Za-z0-9#][A-Za-z0-9-]{2,}", self.text)
+            normalize_order_number(m.group())
+            for m in re.finditer(r"[A-Za-z0-9#][A-Za-z0-9-]{2,}", self.text)
         }
         self.amounts = {
             a for m in re.finditer(r"\d[\d,. ]*\d|\d", self.text) if (a := _amount(m.group()))
@@ -251,7 +249,7 @@ class _Sources:
 
     def backs(self, fact: Fact) -> bool:
         if fact.kind in {"order_number", "tracking_number", "reference"}:
-            return _code(fact.text) in self.codes
+            return normalize_order_number(fact.text) in self.codes
         if fact.kind == "carrier":
             return re.sub(r"\s+", " ", fact.text.lower()) in re.sub(r"\s+", " ", self.folded)
         if fact.kind == "amount":

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from orders.tools import normalize_order_number
+from orders.schema import normalize_order_number
 
 
 def call_key(name: str, arguments: dict[str, Any]) -> str:
@@ -39,7 +39,6 @@ WITHHELD_NOT_IN_TICKET = "[withheld: not an order number of this ticket]"
 class ScopedArguments:
     """A tool call's arguments after scoping, and what was wrong with them."""
 
-    arguments: dict[str, Any]  # what the tool may run with
     recorded: dict[str, Any]  # what the trace may keep: foreign values withheld
     unexpected: tuple[str, ...] = ()  # argument names the tool does not declare
     foreign_order_number: bool = False  # an order number neither the ticket nor a result gave
@@ -70,7 +69,6 @@ def scope_arguments(
         foreign = True
         recorded["order_number"] = WITHHELD_NOT_IN_TICKET
     return ScopedArguments(
-        arguments={k: v for k, v in arguments.items() if k in declared},
         recorded=recorded,
         unexpected=unexpected,
         foreign_order_number=foreign,

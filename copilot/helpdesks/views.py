@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from copilot import selectors
 from copilot.helpdesks.forms import HelpdeskConnectionForm
 from copilot.helpdesks.services import helpdesk_connection_check, helpdesk_connection_save
+from copilot.htmx import HtmxHttpRequest
 from copilot.models import HelpdeskConnection, Membership
-from copilot.views import HtmxHttpRequest
 
 
 def _context(

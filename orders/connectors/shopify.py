@@ -27,7 +27,15 @@ from orders.connectors.base import (
     ConnectorRateLimited,
 )
 from orders.connectors.http import HttpClient
-from orders.schema import ALL_FIELDS, LineItem, Order, OrderStatus, Shipment, TrackingEvent
+from orders.schema import (
+    ALL_FIELDS,
+    LineItem,
+    Order,
+    OrderStatus,
+    Shipment,
+    TrackingEvent,
+    normalize_order_number,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -138,10 +146,10 @@ class ShopifyConnector:
         )
 
     def order_by_number(self, *, number: str, timeout: float) -> Order | None:
-        wanted = number.strip().lstrip("#").upper()
+        wanted = normalize_order_number(number)
         found = self._search(
             f"name:{_quote(wanted)}",
-            keep=lambda node: (node.get("name") or "").lstrip("#").upper() == wanted,
+            keep=lambda node: normalize_order_number(node.get("name") or "") == wanted,
             limit=1,
             deadline=time.monotonic() + timeout,
         )

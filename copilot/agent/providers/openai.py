@@ -40,7 +40,9 @@ def _retry_after(error: openai.APIStatusError) -> float | None:
 @functools.cache
 def _client(api_key: str, base_url: str | None, timeout: float) -> openai.OpenAI:
     """One client per configuration and process: it is thread-safe and pools connections, and
-    building one costs tens of milliseconds of CPU that hundreds of drafts in flight can't pay."""
+    building one costs tens of milliseconds of CPU that hundreds of drafts in flight can't pay.
+    The SDK does not retry: its retries would hide 429s from the engine, which retries within
+    the run's deadline (OPENAI_MAX_RETRIES)."""
     return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
 
 
@@ -55,14 +57,11 @@ class OpenAIProvider:
         base_url: str | None,
         model: str,
         timeout: float,
-        max_retries: int,
         max_tokens: int,
     ) -> None:
         self.model = model
         self.max_tokens = max_tokens
         self.timeout = timeout
-        # The SDK's own retries would hide 429s from the engine's budget; the engine retries.
-        self.max_retries = max_retries
         self._client = _client(api_key or "not-needed", base_url, timeout)
 
     @classmethod
@@ -73,7 +72,6 @@ class OpenAIProvider:
             base_url=settings.OPENAI_BASE_URL,
             model=model or settings.OPENAI_MODEL,
             timeout=settings.OPENAI_TIMEOUT_SECONDS,
-            max_retries=settings.OPENAI_MAX_RETRIES,
             max_tokens=settings.OPENAI_MAX_TOKENS,
         )
 
