@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import httpx
 
 from copilot.exceptions import CopilotError
+from copilot.retry_after import parse_retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -318,10 +319,9 @@ def request(
     if status == 404:
         raise HelpdeskNotFound(f"{vendor} has no such ticket ({status}).")
     if status == 429:
-        retry_after = response.headers.get("Retry-After", "")
         raise HelpdeskRateLimited(
             f"{vendor} is throttling requests ({status}).",
-            retry_after=float(retry_after) if retry_after.isdigit() else None,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
     if status >= 500:
         raise HelpdeskUnavailable(f"{vendor} answered {status}.")

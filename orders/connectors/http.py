@@ -11,8 +11,6 @@ carry the vendor, source, method, path, status and timing, never headers, query 
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import json
 import logging
 import random
@@ -26,6 +24,7 @@ import httpx
 from django.conf import settings
 from django.core.cache import cache
 
+from copilot.retry_after import parse_retry_after
 from orders.connectors.base import (
     ConnectorAuthError,
     ConnectorBadResponse,
@@ -140,23 +139,6 @@ def _shared_client() -> httpx.Client:
         if _client is None:
             _client = httpx.Client(follow_redirects=False, trust_env=False)
         return _client
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 class HttpClient:

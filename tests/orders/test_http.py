@@ -13,8 +13,9 @@ import uuid
 
 import pytest
 
+from copilot.retry_after import parse_retry_after
 from orders.connectors.base import ConnectorCircuitOpen, ConnectorUnavailable
-from orders.connectors.http import CircuitBreaker, HttpClient, HttpPolicy, parse_retry_after
+from orders.connectors.http import CircuitBreaker, HttpClient, HttpPolicy
 from tests.conftest import REDIS_URL, ROOT, _redis_reachable, require
 
 
@@ -120,7 +121,7 @@ def test_retry_after_is_honoured_when_it_fits(prestashop):
 
 
 def test_retry_after_parsing():
-    assert parse_retry_after("2") == 2.0
+    assert parse_retry_after("2") == 2.0 and parse_retry_after("1.5") == 1.5
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None
     later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)
     assert 25 < parse_retry_after(email.utils.format_datetime(later, usegmt=True)) <= 30

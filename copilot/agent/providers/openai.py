@@ -25,16 +25,9 @@ from copilot.agent.providers.base import (
     ToolCall,
     Usage,
 )
+from copilot.retry_after import parse_retry_after
 
 logger = logging.getLogger(__name__)
-
-
-def _retry_after(error: openai.APIStatusError) -> float | None:
-    value = error.response.headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 @functools.cache
@@ -98,7 +91,9 @@ class OpenAIProvider:
         except openai.APITimeoutError as error:
             raise ProviderTimeout() from error
         except openai.RateLimitError as error:
-            raise ProviderRateLimited(retry_after=_retry_after(error)) from error
+            raise ProviderRateLimited(
+                retry_after=parse_retry_after(error.response.headers.get("retry-after"))
+            ) from error
         except openai.APIStatusError as error:
             if error.status_code >= 500:
                 raise ProviderUnavailable(f"HTTP {error.status_code}") from error
