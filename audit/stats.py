@@ -11,26 +11,42 @@ Z_95 = 1.959963984540054  # two-sided 95 % normal quantile
 
 def levenshtein(a: str, b: str) -> int:
     """The minimum number of single-character insertions, deletions and substitutions
-    that turn `a` into `b` (two-row dynamic programme, O(len(a) * len(b)) time)."""
-    if a == b:
-        return 0
-    if len(a) < len(b):
-        a, b = b, a
-    if not b:
-        return len(a)
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i]
-        for j, char_b in enumerate(b, start=1):
-            current.append(
-                min(
-                    previous[j] + 1,  # delete char_a
-                    current[j - 1] + 1,  # insert char_b
-                    previous[j - 1] + (char_a != char_b),  # substitute (or keep)
-                )
-            )
-        previous = current
-    return previous[-1]
+    that turn `a` into `b`."""
+    # A shared prefix and suffix cost nothing; drafts and sent texts usually share most of both.
+    start = 0
+    while start < len(a) and start < len(b) and a[start] == b[start]:
+        start += 1
+    end_a, end_b = len(a), len(b)
+    while end_a > start and end_b > start and a[end_a - 1] == b[end_b - 1]:
+        end_a -= 1
+        end_b -= 1
+    a, b = a[start:end_a], b[start:end_b]
+    if not a or not b:
+        return len(a) + len(b)
+    # Bit-parallel dynamic programming (Myers 1999, in Hyyro's form for the global distance):
+    # a column of the edit matrix lives in two bit vectors, so each character of `b` costs a
+    # few integer operations instead of a loop over `a`; Python's integers hold any length.
+    positions: dict[str, int] = {}
+    for i, char in enumerate(a):
+        positions[char] = positions.get(char, 0) | (1 << i)
+    mask = (1 << len(a)) - 1
+    last = 1 << (len(a) - 1)
+    plus, minus, score = mask, 0, len(a)  # vertical +1 / -1 deltas; D[len(a)][0]
+    for char in b:
+        eq = positions.get(char, 0)
+        xv = eq | minus
+        xh = (((eq & plus) + plus) ^ plus) | eq
+        h_plus = minus | ~(xh | plus)
+        h_minus = plus & xh
+        if h_plus & last:
+            score += 1
+        elif h_minus & last:
+            score -= 1
+        h_plus = (h_plus << 1) | 1
+        h_minus <<= 1
+        plus = (h_minus | ~(xv | h_plus)) & mask
+        minus = h_plus & xv & mask
+    return score
 
 
 def normalized_edit_distance(draft: str, sent: str) -> float:

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import random
 
-from replay.similarity import edit_distance, edit_similarity, normalize
+from audit.stats import levenshtein
+from replay.similarity import edit_similarity, normalize
 
 
 def test_edit_distance_counts_single_character_edits():
-    assert edit_distance("kitten", "sitting") == 3
-    assert edit_distance("", "abc") == 3
-    assert edit_distance("flaw", "lawn") == 2
-    assert edit_distance("same", "same") == 0
+    assert levenshtein("kitten", "sitting") == 3
+    assert levenshtein("", "abc") == 3
+    assert levenshtein("flaw", "lawn") == 2
+    assert levenshtein("same", "same") == 0
 
 
 def test_similarity_ignores_case_and_whitespace_and_is_normalized_by_the_longer_text():
@@ -39,4 +40,4 @@ def test_edit_distance_agrees_with_the_textbook_algorithm_on_random_texts():
     for _ in range(500):
         a = "".join(rng.choice("abcde ") for _ in range(rng.randint(0, 90)))
         b = "".join(rng.choice("abcde ") for _ in range(rng.randint(0, 90)))
-        assert edit_distance(a, b) == _reference_distance(a, b), (a, b)
+        assert levenshtein(a, b) == _reference_distance(a, b), (a, b)
