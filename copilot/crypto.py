@@ -1,7 +1,8 @@
 """Secrets at rest: credentials are stored as Fernet tokens, never in plain text.
 
 Keys come from `settings.COPILOT_ENCRYPTION_KEYS` (newest first). Rotation: put the new key
-first, keep the old ones until `rotate_secrets` has re-encrypted every row, then drop them.
+first, keep the old ones until `manage.py rotate_secrets` has re-encrypted every row, then
+drop them.
 """
 
 from __future__ import annotations
@@ -53,23 +54,18 @@ def decrypt(token: str) -> Any:
         raise SecretUnreadable("A stored secret could not be decrypted.") from error
 
 
-def rotate(token: str) -> str:
-    """The same secret encrypted with the newest key."""
-    return _fernet().rotate(token.encode()).decode()
-
-
 class EncryptedJSONField(models.TextField):
     """A JSON value stored encrypted; Python code sees the value, the database a token."""
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
         if value in (None, ""):
-            return {}
+            return self.get_default()  # an empty secret reads back as the field's empty value
         return decrypt(value)
 
     def to_python(self, value: Any) -> Any:
         if isinstance(value, str) and value.startswith("gAAAA"):
             return decrypt(value)
-        return value if value not in (None, "") else {}
+        return value if value not in (None, "") else self.get_default()
 
     def get_prep_value(self, value: Any) -> str:
         # No secret is stored as an empty string: nothing to hide, and no key is needed,
