@@ -13,7 +13,3 @@ class ReplayError(Exception):
 
 class NoTicketsToReplay(ReplayError):
     code = "replay_no_tickets"
-
-
-class ConfigurationNotFound(ReplayError):
-    code = "replay_config_not_found"

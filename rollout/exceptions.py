@@ -5,7 +5,6 @@ from __future__ import annotations
 
 class RolloutError(Exception):
     code = "rollout_error"
-    status = 400
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -27,4 +26,3 @@ class InvalidRolloutChange(RolloutError):
 
 class UnknownTool(RolloutError):
     code = "unknown_tool"
-    status = 404

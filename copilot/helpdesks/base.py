@@ -73,12 +73,11 @@ class DuplicateEvent(WebhookRejected):
 
 
 class HelpdeskError(Exception):
-    """A helpdesk API call failed. `retryable` errors are worth another attempt later;
-    `ambiguous` ones may have reached the helpdesk (a timeout after sending)."""
+    """A helpdesk API call failed. `retryable` errors are worth another attempt later (a
+    timeout may have reached the helpdesk: a retried delivery reconciles before posting)."""
 
     code = "helpdesk_error"
     retryable = False
-    ambiguous = False
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -110,7 +109,6 @@ class HelpdeskUnavailable(HelpdeskError):
 
 class HelpdeskTimeout(HelpdeskUnavailable):
     code = "helpdesk_timeout"
-    ambiguous = True
 
 
 @dataclass(frozen=True)
@@ -291,7 +289,7 @@ def request(
 ) -> httpx.Response:
     """One API call with the client's timeout; failures become typed HelpdeskErrors.
 
-    A timeout is `ambiguous`: the helpdesk may have stored the write before we gave up.
+    After a timeout the helpdesk may have stored the write before we gave up.
     """
     started = time.monotonic()
     try:
