@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
 from audit.models import Span
 from copilot.agent import engine
@@ -53,7 +52,12 @@ def read_rows(path: Path) -> list[tuple[str, str]]:
         raise CommandError(f"No such file: {path}")
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() in {".jsonl", ".ndjson"} or text.lstrip().startswith("{"):
-        records: list[dict[str, Any]] = [json.loads(line) for line in text.splitlines() if line]
+        try:
+            records: list[dict[str, Any]] = [
+                json.loads(line) for line in text.splitlines() if line.strip()
+            ]
+        except ValueError as error:
+            raise CommandError(f"{path} is not valid JSONL: {error}.") from error
     else:
         records = list(csv.DictReader(text.splitlines()))
     rows = []
@@ -79,8 +83,10 @@ def evaluate(rows: list[tuple[str, str]], *, provider_name: str) -> Figures:
     started = time.monotonic()
     called = {label: 0 for label in LABELS}
     totals = {label: 0 for label in LABELS}
-    with transaction.atomic():
-        brand = Brand.objects.create(name="Eval brand", slug=f"eval-{time.time_ns()}")
+    # A throwaway brand, deleted with everything under it at the end. Not one transaction
+    # around the run: a model run takes seconds, and SQLite would stay write-locked meanwhile.
+    brand = Brand.objects.create(name="Eval brand", slug=f"eval-{time.time_ns()}")
+    try:
         customer = Customer.objects.create(
             brand=brand, external_id="eval", email="eval@example.com", email_verified=True
         )
@@ -91,7 +97,9 @@ def evaluate(rows: list[tuple[str, str]], *, provider_name: str) -> Figures:
             result = engine.run(ticket=ticket, plan=PLAN, provider=provider)
             totals[label] += 1
             called[label] += asked_for_orders(result)
-        transaction.set_rollback(True)
+    finally:
+        Ticket.objects.filter(brand=brand).delete()  # tickets protect their customer
+        brand.delete()
 
     def rate(label: str) -> float:
         return round(called[label] / totals[label], 4) if totals[label] else 0.0

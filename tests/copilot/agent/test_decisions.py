@@ -49,7 +49,7 @@ def test_rules_provider_meets_the_bar_on_the_shared_dataset(capsys):
     assert figures["n"] == 4455 and figures["n_call"] == 555
     assert figures["call_recall"] >= 0.95
     assert figures["unnecessary_call_rate"] <= 0.03
-    assert 0 <= figures["either_call_rate"] <= 1
+    assert figures["n_either"] == 1292  # reported, not judged: every row of it was run
     # Nothing the evaluation wrote is left behind.
     assert not Brand.objects.filter(slug__startswith="eval-").exists()
     assert not Ticket.objects.exists()
