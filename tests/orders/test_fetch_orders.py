@@ -167,6 +167,7 @@ def test_every_shopify_fault_gives_an_error_span_and_an_honest_draft(
     [
         ("401", "order_source_auth_failed"),
         ("500", "order_source_unavailable"),
+        ("429", "order_source_throttled"),
         ("timeout", "order_source_timeout"),
         ("malformed", "order_source_bad_response"),
     ],
@@ -175,6 +176,7 @@ def test_every_prestashop_fault_gives_an_error_span_and_an_honest_draft(
     brand, enable_fetch_orders, prestashop, settings, fault, code
 ):
     settings.COPILOT_TOOL_TIMEOUT_SECONDS = 1.5
+    prestashop.retry_after = "30"  # past the run's deadline: not waited for
     enable_fetch_orders(brand)
     OrderSourceFactory(
         brand=brand,
@@ -192,6 +194,32 @@ def test_every_prestashop_fault_gives_an_error_span_and_an_honest_draft(
     assert LOOKUP_FAILED in draft.body
     assert "Colissimo" not in draft.body and "6A18230004512" not in draft.body
     assert Trace.objects.get(draft=draft).latency_ms < 3000
+
+
+@pytest.mark.parametrize("vendor", ["shopify", "prestashop"])
+def test_an_order_system_that_is_down_is_a_fast_structured_error(
+    brand, enable_fetch_orders, settings, request, vendor
+):
+    fake = request.getfixturevalue(vendor)
+    settings.COPILOT_TOOL_TIMEOUT_SECONDS = 1.5
+    enable_fetch_orders(brand)
+    OrderSourceFactory(
+        brand=brand,
+        kind=vendor,
+        shop_url=fake.shop_url,
+        credentials={"access_token": TOKEN} if vendor == "shopify" else {"api_key": API_KEY},
+        timeout_seconds=0.5,
+    )
+    fake.stop()
+
+    started = time.monotonic()
+    draft = ingest(brand, "Where is my order #XKBKNABJK?")
+
+    span = tool_span(draft)
+    assert span.status == Span.Status.ERROR
+    assert span.error["code"] == "order_source_unavailable"
+    assert LOOKUP_FAILED in draft.body
+    assert time.monotonic() - started < 3.0  # refused at once, not waited on
 
 
 def test_slow_source_is_cut_at_the_run_deadline(brand, enable_fetch_orders, shopify, settings):
