@@ -4,6 +4,9 @@ answer 5xx; they accept (2xx) or say clearly what is wrong (4xx)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
 import json
 
 import pytest
@@ -12,7 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from copilot.exceptions import CopilotError
+from copilot.helpdesks import VENDORS
 from copilot.ingest import parse_ticket_payload
+from copilot.models import HelpdeskConnection
+from tests.fakes import zendesk
 from tests.security.urls import endpoints
 
 pytestmark = pytest.mark.postgres
@@ -132,3 +138,59 @@ def test_every_machine_endpoint_never_answers_5xx(body, content_type, headers):
             continue
         response = client.post(endpoint.url({}), body, content_type=content_type, **headers)
         assert response.status_code < 500, (endpoint.name, body[:80])
+
+
+# Webhook bodies that pass the signature and the timestamp, so the vendors' parsers get them.
+ticket_keys = ["id", "subject", "body", "description", "messages", "customer", "requester"]
+webhook_like = st.fixed_dictionaries(
+    {"sent_at": st.builds(lambda: dt.datetime.now(dt.UTC).isoformat())},
+    optional={
+        "id": field_values,
+        "event_id": field_values,
+        "ticket": st.one_of(
+            field_values, st.dictionaries(st.sampled_from(ticket_keys), json_values, max_size=5)
+        ),
+        "freshdesk_webhook": st.dictionaries(
+            st.sampled_from(
+                ["ticket_id", "ticket_subject", "ticket_description", "ticket_requester_email"]
+            ),
+            field_values,
+            max_size=4,
+        ),
+    },
+)
+SECRET = "whsec-fuzz"
+
+
+def signed(kind: str, body: bytes) -> dict[str, str]:
+    """The headers the helpdesk `kind` would send with `body`, correctly signed."""
+    if kind == "zendesk":
+        return zendesk.webhook(SECRET, body=body)[1]
+    return {"X-Copilot-Signature": hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()}
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(
+    kind=st.sampled_from(sorted(VENDORS)),
+    body=st.one_of(webhook_like.map(lambda v: json.dumps(v).encode()), bodies),
+)
+def test_signed_webhooks_answer_202_or_a_clear_4xx(brand, kind, body):
+    connection = HelpdeskConnection.objects.filter(brand=brand).first() or HelpdeskConnection(
+        brand=brand, base_url="http://127.0.0.1:9", webhook_secret=SECRET
+    )
+    connection.kind = kind  # a brand has one helpdesk; the examples try every kind
+    connection.save()
+
+    response = Client().generic(
+        "POST",
+        f"/hooks/{kind}/{brand.slug}/",
+        data=body,
+        content_type="application/json",
+        headers=signed(kind, body),
+    )
+
+    assert response.status_code == 202 or 400 <= response.status_code < 500, body[:120]
+    if response.status_code != 202:
+        error = response.json()["error"]
+        assert error["code"] and error["message"]
