@@ -6,9 +6,9 @@ import pytest
 
 from copilot.models import Draft, Role
 from copilot.services import ticket_ingest
+from tests.browser.session import log_in
 from tests.conftest import artifacts_dir
 from tests.factories import (
-    PASSWORD,
     DemoOrderFactory,
     DemoShipmentFactory,
     MembershipFactory,
@@ -34,10 +34,7 @@ def test_agent_logs_in_reads_the_trace_and_saves_an_edit(page, brand, enable_fet
     user = UserFactory()
     MembershipFactory(user=user, brand=brand, role=Role.AGENT)
 
-    page.goto("/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, user)
     page.get_by_role("link", name="Where is my parcel?").click()
 
     panel = page.locator("#trace-panel")

@@ -7,8 +7,9 @@ import pytest
 from audit.models import Review
 from copilot.models import Role
 from tests.audit.conftest import span, trace_data
+from tests.browser.session import log_in
 from tests.conftest import artifacts_dir
-from tests.factories import PASSWORD, BrandFactory, DraftFactory, MembershipFactory, UserFactory
+from tests.factories import BrandFactory, DraftFactory, MembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,10 +41,7 @@ def test_lead_filters_the_queue_opens_a_trace_and_submits_a_verdict(page):
     _trace(south, "Lawyer letter", "My lawyer will contact you")
     _trace(north, "Where is my order?", "Just asking")  # not sensitive: never in the queue
 
-    page.goto("/login/")
-    page.get_by_label("Username").fill(lead.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, lead)
     page.goto("/audit/queue/")
     assert page.locator("tr[data-trace]").count() == 2
 
@@ -83,10 +81,7 @@ def test_lead_reads_the_metrics_chart_and_ab_report(page):
         _trace(brand, "Where is my order?", "Hello", plan={"arm": arm})
     rollup_refresh(brand_id=brand.pk, day=dt.datetime.now(dt.UTC).date())
 
-    page.goto("/login/")
-    page.get_by_label("Username").fill(lead.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, lead)
     page.goto(f"/audit/b/{brand.slug}/metrics/")
 
     page.get_by_text("Not enough data yet").wait_for()

@@ -12,8 +12,9 @@ from __future__ import annotations
 import pytest
 
 from copilot.models import Role
+from tests.browser.session import log_in
 from tests.conftest import artifacts_dir
-from tests.factories import PASSWORD, MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory
 
 # The replay tests' fixtures, imported so pytest registers them for this module too.
 from tests.replay.conftest import past_ticket, rules_config  # noqa: F401
@@ -44,10 +45,7 @@ def test_lead_starts_a_replay_watches_progress_and_opens_the_comparison(
     lead = UserFactory()
     MembershipFactory(user=lead, brand=brand, role=Role.LEAD)
 
-    page.goto("/login/")
-    page.get_by_label("Username").fill(lead.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, lead)
     page.goto(f"/b/{brand.slug}/replay/")
     page.screenshot(path=artifacts_dir() / "replay-home.png", full_page=True)
     page.get_by_label("Config A").select_option(label="with-tools v1")

@@ -7,8 +7,9 @@ import pytest
 
 from copilot.models import Role
 from rollout.models import BrandRollout, RolloutChange
+from tests.browser.session import log_in
 from tests.conftest import artifacts_dir
-from tests.factories import PASSWORD, MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,10 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_admin_moves_a_brand_off_to_10_percent_to_on_and_back(page, brand):
     user = UserFactory()
     MembershipFactory(user=user, brand=brand, role=Role.ADMIN)
-    page.goto("/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, user)
     page.get_by_role("link", name="Rollout").click()
 
     card = page.locator("#card-fetch_orders")

@@ -14,6 +14,7 @@ from audit.models import Trace
 from copilot.models import Draft, Message, Role
 from copilot.services import draft_generate, draft_request
 from orders.connectors.demo import DemoConnector
+from tests.browser.session import log_in
 from tests.conftest import artifacts_dir
 from tests.copilot.test_workspace import grounding_span, record_trace, span, tool_span
 from tests.factories import (
@@ -39,14 +40,6 @@ def agent_of(brand, role: str = Role.AGENT):
     user = UserFactory()
     MembershipFactory(user=user, brand=brand, role=role)
     return user
-
-
-def log_in(page, user) -> None:
-    page.goto("/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/b/**")
 
 
 def ready_ticket(brand, subject: str, body: str = REPLY, **trace_fields) -> Draft:

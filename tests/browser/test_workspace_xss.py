@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from copilot.models import Role
+from tests.browser.session import log_in
 from tests.copilot.test_xss import PAYLOAD, SENTINEL, seed_hostile_ticket
-from tests.factories import PASSWORD, DraftFactory, MembershipFactory, TicketFactory, UserFactory
+from tests.factories import DraftFactory, MembershipFactory, TicketFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -65,11 +66,7 @@ def test_xss_corpus_renders_inert_in_inbox_workspace_trace_and_conflict(page, br
     user = UserFactory()
     MembershipFactory(user=user, brand=brand, role=Role.LEAD)
     watch = Watch(page)
-    page.goto("/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/b/**")
+    log_in(page, user)
 
     watch.assert_inert(page, "inbox")
     assert "<img src=x onerror=alert(1)>" in page.locator("table.inbox").inner_text()

@@ -6,8 +6,9 @@ import pytest
 
 from copilot.models import Role
 from orders.models import OrderSource
+from tests.browser.session import log_in
 from tests.conftest import artifacts_dir
-from tests.factories import PASSWORD, MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory
 from tests.fakes.shopify import TOKEN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,10 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_admin_tests_the_connection_with_htmx_then_saves(page, brand, shopify):
     user = UserFactory()
     MembershipFactory(user=user, brand=brand, role=Role.ADMIN)
-    page.goto("/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, user)
     page.goto(f"/b/{brand.slug}/settings/orders/")
 
     page.get_by_label("Kind").select_option("shopify")
