@@ -5,7 +5,6 @@ JavaScript, and screenshots of the inbox, the workspace and the trace panel."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from django.db import connection
@@ -162,9 +161,10 @@ def test_progress_appears_step_by_step_without_a_reload(
     )
     draft = draft_request(ticket=ticket, enqueue=False)
     original = DemoConnector._orders
+    release = threading.Event()
 
     def slow_orders(self):
-        time.sleep(4)  # an order system taking its time
+        release.wait(timeout=8)  # an order system taking its time, until the test has looked
         return original(self)
 
     monkeypatch.setattr(DemoConnector, "_orders", slow_orders)
@@ -188,8 +188,10 @@ def test_progress_appears_step_by_step_without_a_reload(
         # The step showed up while the run was still going: no trace stored yet.
         assert not Trace.objects.filter(draft_id=draft.pk).exists()
         page.screenshot(path=artifacts_dir() / "workspace-progress.png", full_page=True)
+        release.set()
         page.get_by_label("Draft text").wait_for()
     finally:
+        release.set()
         worker.join(timeout=30)
 
     assert "GLS555" in page.get_by_label("Draft text").input_value()
