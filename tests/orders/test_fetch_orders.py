@@ -240,7 +240,7 @@ def test_slow_source_is_cut_at_the_run_deadline(brand, enable_fetch_orders, shop
 
     span = tool_span(draft)
     assert span.error["code"] == "order_source_timeout"
-    assert 900 <= span.duration_ms < 1500
+    assert 900 <= span.duration_ms < 2500  # cut near 1 s, not at the 5 s hang or 10 s limit
     assert LOOKUP_FAILED in draft.body
 
 

@@ -234,7 +234,7 @@ def test_run_deadline_stops_a_slow_conversation(world, openai_server):
     assert result.outcome == Trace.Outcome.DEADLINE
     assert result.reason == "The copilot ran out of time."
     assert "deadline" in guardrails(result)
-    assert result.trace.latency_ms < 1500
+    assert result.trace.latency_ms < 2500  # ten 0.4 s turns would take 4 s
 
 
 def _spend(world, tokens: int) -> None:
