@@ -1,7 +1,7 @@
 """Fixtures for the engine: the local OpenAI-compatible server and a small order world.
 
 Runs that execute `fetch_orders` need committed rows (the tool reads the database from its
-own thread, see `copilot.agent.engine._run_tool`), so those tests use
+own thread, see `copilot.agent.engine.execute_tool`), so those tests use
 `django_db(transaction=True)`.
 """
 
@@ -12,12 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from copilot.agent import engine
-from copilot.agent.providers import provider_for
-from copilot.agent.providers.base import Provider
 from copilot.models import Brand, Customer, Ticket
 from orders.models import DemoOrder
-from rollout.services import plan_for
 from tests.factories import (
     CustomerFactory,
     DemoOrderFactory,
@@ -79,10 +75,3 @@ def world(brand, enable_fetch_orders) -> World:
     )
     DemoShipmentFactory(order=victim_order, carrier="UPS", tracking_number="1Z999VICTIM77")
     return World(brand=brand, ana=ana, order=order, victim=victim, victim_order=victim_order)
-
-
-def run(ticket: Ticket, provider: Provider | str = "openai", **kwargs) -> engine.RunResult:
-    """The engine on `ticket` with its real plan and the named (or given) provider."""
-    if isinstance(provider, str):
-        provider = provider_for(ticket.brand, provider)
-    return engine.run(ticket=ticket, plan=plan_for(ticket), provider=provider, **kwargs)

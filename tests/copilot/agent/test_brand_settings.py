@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.copilot.agent.conftest import run
+from tests.copilot.agent.runs import run
 from tests.fakes import openai_server as fake
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,22 +8,10 @@ import time
 import pytest
 
 from audit.models import Span, Trace
-from copilot.agent.engine import EngineLimits
-from tests.copilot.agent.conftest import run
+from tests.copilot.agent.runs import limits, run
 from tests.fakes import openai_server as fake
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def limits(**overrides) -> EngineLimits:
-    values = {
-        "max_iterations": 4,
-        "run_deadline_seconds": 20.0,
-        "tool_timeout_seconds": 5.0,
-        "max_ticket_chars": 8000,
-        "provider_retries": 2,
-    }
-    return EngineLimits(**{**values, **overrides})
 
 
 def test_two_turn_where_is_my_order_run_gives_draft_and_full_trace(world, openai_server):

@@ -8,7 +8,7 @@ import time
 import pytest
 from django.db import connection
 
-from tests.copilot.agent.conftest import run
+from tests.copilot.agent.runs import run
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

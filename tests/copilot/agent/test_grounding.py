@@ -9,7 +9,7 @@ from copilot.agent import grounding
 from copilot.models import Draft
 from copilot.services import draft_generate, draft_request
 from orders.schema import OrderStatus
-from tests.copilot.agent.conftest import run
+from tests.copilot.agent.runs import run
 from tests.fakes import openai_server as fake
 
 RESULT = {

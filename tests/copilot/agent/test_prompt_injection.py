@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from copilot.agent.engine import EngineLimits, RunResult
-from tests.copilot.agent.conftest import API_KEY, World, run
+from tests.copilot.agent.conftest import API_KEY, World
+from tests.copilot.agent.runs import run
 from tests.factories import CustomerFactory
 from tests.fakes import openai_server as fake
 

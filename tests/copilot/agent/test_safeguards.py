@@ -10,29 +10,17 @@ import time
 import pytest
 
 from audit.models import Span, Trace
-from copilot.agent.engine import EngineLimits
 from copilot.models import Draft
 from copilot.services import draft_generate, draft_request
 from orders.connectors.base import ConnectorUnavailable
 from orders.connectors.demo import DemoConnector
 from rollout.flags import FETCH_ORDERS
 from rollout.models import BrandFlag
-from tests.copilot.agent.conftest import run
+from tests.copilot.agent.runs import limits, run
 from tests.factories import CustomerFactory, DraftFactory
 from tests.fakes import openai_server as fake
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def limits(**overrides) -> EngineLimits:
-    values = {
-        "max_iterations": 4,
-        "run_deadline_seconds": 20.0,
-        "tool_timeout_seconds": 5.0,
-        "max_ticket_chars": 8000,
-        "provider_retries": 2,
-    }
-    return EngineLimits(**{**values, **overrides})
 
 
 def guardrails(result) -> list[str]:
