@@ -2,7 +2,7 @@
 of the review queue, a filtered trace list and the 30-day metrics page.
 
 Runs against its own database (dropped and re-created), never the app's:
-    /work/venv/bin/python bench/audit_scale.py [--traces 1000000] [--runs 40]
+    .venv/bin/python bench/audit_scale.py [--traces 1000000] [--runs 40]
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/copilot_bench_audit (default)
 
 Rows are generated inside PostgreSQL with INSERT ... SELECT generate_series (no Python

@@ -18,7 +18,7 @@ Goals: own time p50 <= 15 ms; ratio <= 1.02 at 1 s. Each database runs in its ow
 process (Django is set up once per process); the PostgreSQL bench database is created and
 migrated by the script and dropped at the end.
 
-    /work/venv/bin/python bench/draft_overhead.py [--drafts 60] [--latency 1.0]
+    .venv/bin/python bench/draft_overhead.py [--drafts 60] [--latency 1.0]
         [--slow-drafts 8] [--pg-url postgres://postgres@127.0.0.1:5432/copilot_i3_bench]
 """
 
@@ -134,6 +134,8 @@ def measure(database_url: str, drafts: int, slow_drafts: int, latency: float) ->
         elapsed = time.perf_counter() - started
         cpu.append(time.process_time() - cpu_started)
         assert draft is not None and draft.status == "ready", draft and draft.status_reason
+        # The injected latency is subtracted per model call: the run must make exactly two.
+        assert draft.trace.iterations == 2, draft.trace.iterations
         return elapsed
 
     results: dict[str, Any] = {"database": settings.DATABASES["default"]["ENGINE"].rsplit(".")[-1]}

@@ -7,7 +7,7 @@ that no worker consumes, so the figures are the intake's alone; the queue is flu
 Checks: exactly the distinct tickets are stored, every replay is refused (409), zero 5xx.
 Prints throughput and latency percentiles, then one JSON line of the figures.
 
-    /work/venv/bin/python bench/ingest.py [--requests 1000] [--duplicates 0.1] [--concurrency 20]
+    .venv/bin/python bench/ingest.py [--requests 1000] [--duplicates 0.1] [--concurrency 20]
 """
 
 from __future__ import annotations

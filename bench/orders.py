@@ -1,6 +1,6 @@
 """Order connectors: normalization cost and lookup latency against the local fakes.
 
-    /work/venv/bin/python bench/orders.py [--orders 1000] [--lookups 200]
+    .venv/bin/python bench/orders.py [--orders 1000] [--lookups 200]
 
 Prints the time to normalize N Shopify order nodes (vendor-shaped, from the test fake) and
 the latency of real lookups over HTTP on 127.0.0.1 (a fresh connector per lookup, so no

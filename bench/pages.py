@@ -6,7 +6,7 @@ selectors, templates; no network or browser), against its own database
 created and seeded on first run. Prints p50 / p95 per page and ends with one JSON line.
 Goal: p95 <= 40 ms for every page.
 
-    /work/venv/bin/python bench/pages.py [--requests 200]
+    .venv/bin/python bench/pages.py [--requests 200]
 """
 
 from __future__ import annotations

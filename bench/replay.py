@@ -6,7 +6,7 @@ by an agent (accepted, edited, rejected or left). Then replays them chunk by chu
 command and the embedded page do, printing progress: once under one configuration, once
 comparing two (2,000 engine runs). Ends with one JSON line of the figures.
 
-    /work/venv/bin/python bench/replay.py [--tickets 1000]
+    .venv/bin/python bench/replay.py [--tickets 1000]
 """
 
 from __future__ import annotations

@@ -59,12 +59,21 @@ def test_agent_of_brand_a_gets_404_on_brand_b_ticket_draft_and_trace(brand, memb
 
 
 def test_own_brand_urls_answer(brand, member):
-    draft = DraftFactory(ticket=TicketFactory(brand=brand))
+    draft = DraftFactory(
+        ticket=TicketFactory(brand=brand, subject="Own-brand parcel"),
+        status="ready",
+        body="Own-brand draft body",
+    )
     agent, _ = member(brand)
 
-    assert agent.get(reverse("inbox", args=[brand.slug])).status_code == 200
-    assert agent.get(reverse("ticket", args=[draft.ticket.pk])).status_code == 200
-    assert agent.get(reverse("draft_panel", args=[draft.pk])).status_code == 200
+    inbox = agent.get(reverse("inbox", args=[brand.slug]))
+    ticket = agent.get(reverse("ticket", args=[draft.ticket.pk]))
+    panel = agent.get(reverse("draft_panel", args=[draft.pk]))
+
+    assert inbox.status_code == ticket.status_code == panel.status_code == 200
+    assert "Own-brand parcel" in inbox.content.decode()
+    assert "Own-brand parcel" in ticket.content.decode()
+    assert "Own-brand draft body" in panel.content.decode()
 
 
 def test_anonymous_users_are_sent_to_login(client, brand):
