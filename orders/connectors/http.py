@@ -103,9 +103,13 @@ class CircuitBreaker:
         )
 
     def record_success(self) -> None:
-        if cache.get(self._open_until_key) is not None:
+        # One round trip when healthy (nothing to clear), a second only to clear state.
+        state = cache.get_many([self._failures_key, self._open_until_key, self._probe_key])
+        if not state:
+            return
+        if self._open_until_key in state:
             logger.info("orders.circuit.closed", extra={"source": self.key})
-        cache.delete_many([self._failures_key, self._open_until_key, self._probe_key])
+        cache.delete_many(list(state))
 
     def record_failure(self) -> None:
         probing = cache.get(self._probe_key) is not None
