@@ -261,7 +261,8 @@ class Workspace:
 
 
 def latest_draft(ticket: Ticket) -> Draft | None:
-    return ticket.drafts.select_related("decided_by").order_by("-created_at", "-id").first()
+    """The ticket's newest draft: the highest id, as the inbox counts it too."""
+    return ticket.drafts.select_related("decided_by").order_by("-id").first()
 
 
 def trace_for_draft(draft: Draft | None) -> Trace | None:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit.models import Trace
 from audit.services import check_draft_not_held, trace_record
-from copilot import progress
+from copilot import progress, selectors
 from copilot.agent import engine, shadow
 from copilot.agent.providers import provider_for
 from copilot.exceptions import DraftAlreadyDecided, DraftConflict, DraftNotReady
@@ -83,7 +83,7 @@ def _existing_ticket(brand: Brand, external_id: str) -> IngestResult | None:
     ticket = Ticket.objects.filter(brand=brand, external_id=external_id).first()
     if ticket is None:
         return None
-    draft = ticket.drafts.order_by("-created_at", "-id").first() or draft_request(ticket=ticket)
+    draft = selectors.latest_draft(ticket) or draft_request(ticket=ticket)
     return IngestResult(ticket=ticket, draft=draft, created=False)
 
 
