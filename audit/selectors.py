@@ -177,6 +177,24 @@ def _latest_verdict() -> Subquery:
     )
 
 
+def within_utc_days(
+    traces: QuerySet[Trace], start: dt.date | None, end: dt.date | None
+) -> QuerySet[Trace]:
+    """`traces` created on the UTC days `start`..`end` (inclusive; either may be open), as
+    the metrics count days; a range on created_at, so the index serves it."""
+    if start:
+        traces = traces.filter(created_at__gte=dt.datetime.combine(start, dt.time.min, dt.UTC))
+    if end:
+        day_after = dt.datetime.combine(end, dt.time.min, dt.UTC) + dt.timedelta(days=1)
+        traces = traces.filter(created_at__lt=day_after)
+    return traces
+
+
+def called_tool(name: str) -> Exists:
+    """Traces whose run called the tool `name`."""
+    return Exists(Span.objects.filter(trace=OuterRef("pk"), kind=Span.Kind.TOOL, name=name))
+
+
 def trace_list(
     filters: TraceFilters, *, after: Cursor | None = None, limit: int = PAGE_SIZE
 ) -> TracePage:
@@ -207,20 +225,11 @@ def trace_list(
         )
         .order_by("-created_at", "-id")
     )
-    if filters.date_from:
-        start = dt.datetime.combine(filters.date_from, dt.time.min, tzinfo=dt.UTC)
-        traces = traces.filter(created_at__gte=start)
-    if filters.date_to:
-        end = dt.datetime.combine(filters.date_to, dt.time.min, tzinfo=dt.UTC)
-        traces = traces.filter(created_at__lt=end + dt.timedelta(days=1))
+    traces = within_utc_days(traces, filters.date_from, filters.date_to)
     if filters.tool == "none":
         traces = traces.filter(tool_calls_count=0)
     elif filters.tool:
-        traces = traces.filter(
-            Exists(
-                Span.objects.filter(trace=OuterRef("pk"), kind=Span.Kind.TOOL, name=filters.tool)
-            )
-        )
+        traces = traces.filter(called_tool(filters.tool))
     if filters.outcome:
         traces = traces.filter(outcome=filters.outcome)
     if filters.arm:

@@ -14,6 +14,7 @@ from django.db.models import Exists, Max, OuterRef, Prefetch
 from django.http import Http404
 
 from audit.models import Span, Trace
+from audit.selectors import called_tool, within_utc_days
 from copilot.models import Brand, Draft, Role
 from copilot.selectors import access_brand
 from replay.models import ReplayConfiguration, ReplayItem, ReplayResult, ReplayRun
@@ -44,12 +45,9 @@ SENT_DECISIONS = (Draft.Decision.ACCEPTED, Draft.Decision.EDITED)
 
 def replay_candidates(*, brand: Brand, filters: ReplayFilters) -> list[Trace]:
     """The traces to replay, oldest first, one per ticket (its latest in the window)."""
-    traces = Trace.objects.filter(brand=brand, created_at__date__gte=filters.since)
-    if filters.until:
-        traces = traces.filter(created_at__date__lte=filters.until)
+    traces = within_utc_days(Trace.objects.filter(brand=brand), filters.since, filters.until)
     if filters.tool:
-        called = Span.objects.filter(trace=OuterRef("pk"), kind=Span.Kind.TOOL, name=filters.tool)
-        traces = traces.filter(Exists(called))
+        traces = traces.filter(called_tool(filters.tool))
     if filters.outcome:
         traces = traces.filter(outcome=filters.outcome)
     if filters.decision == "sent":
