@@ -47,11 +47,17 @@ def access_ticket(user: AbstractBaseUser, ticket_id: int) -> Ticket:
     return ticket
 
 
+def drafts_for_panel() -> QuerySet[Draft]:
+    """Drafts with what their panel shows: ticket, decider, and the helpdesk delivery with
+    its connection's kind (its secrets are not read, so not decrypted)."""
+    return Draft.objects.select_related(
+        "ticket__brand", "ticket__customer", "decided_by", "reply_delivery__connection"
+    ).defer("reply_delivery__connection__credentials", "reply_delivery__connection__webhook_secret")
+
+
 def access_draft(user: AbstractBaseUser, draft_id: int) -> Draft:
     draft = (
-        Draft.objects.select_related("ticket__brand", "ticket__customer")
-        .filter(pk=draft_id, ticket__brand_id__in=_user_brand_ids(user))
-        .first()
+        drafts_for_panel().filter(pk=draft_id, ticket__brand_id__in=_user_brand_ids(user)).first()
     )
     if draft is None:
         raise Http404("No such draft.")

@@ -216,8 +216,8 @@ def _decide(
                 sent_by=user,
             )
             # Back to the helpdesk the ticket came from, through the outbox, after commit.
-            reply_delivery_create(draft_id=draft.pk, text=final_text)
-    draft.refresh_from_db()
+            reply_delivery_create(draft=draft, text=final_text)
+    draft.refresh_from_db(from_queryset=selectors.drafts_for_panel())
     return draft
 
 

@@ -46,7 +46,7 @@ def helpdesk_client(connection: HelpdeskConnection) -> HelpdeskClient:
     )
 
 
-def reply_delivery_create(*, draft_id: int, text: str) -> ReplyDelivery | None:
+def reply_delivery_create(*, draft: Draft, text: str) -> ReplyDelivery | None:
     """Queue `text` (the accepted draft's final text) for the ticket's helpdesk and enqueue its
     delivery once the caller's transaction commits.
 
@@ -55,7 +55,6 @@ def reply_delivery_create(*, draft_id: int, text: str) -> ReplyDelivery | None:
     """
     from copilot.tasks import reply_deliver_task
 
-    draft = Draft.objects.select_related("ticket").get(pk=draft_id)
     connection = HelpdeskConnection.objects.filter(
         brand_id=draft.ticket.brand_id, enabled=True
     ).first()
@@ -66,7 +65,7 @@ def reply_delivery_create(*, draft_id: int, text: str) -> ReplyDelivery | None:
         draft=draft,
         defaults={
             "connection": connection,
-            "key": f"copilot-{draft_id}-{uuid.uuid4().hex[:16]}",
+            "key": f"copilot-{draft.pk}-{uuid.uuid4().hex[:16]}",
             "remote_ticket_id": remote_ticket_id,
             "public": connection.reply_mode == HelpdeskConnection.ReplyMode.PUBLIC,
             "text": text,
