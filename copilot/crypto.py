@@ -8,6 +8,7 @@ drop them.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 from typing import Any
@@ -28,6 +29,12 @@ def _fernet() -> MultiFernet:
     keys = settings.COPILOT_ENCRYPTION_KEYS
     if not keys:
         raise ImproperlyConfigured("COPILOT_ENCRYPTION_KEYS is empty; secrets cannot be stored.")
+    return _fernet_for(tuple(keys))
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet_for(keys: tuple[str, ...]) -> MultiFernet:
+    """Built once per key set, not for every secret read."""
     return MultiFernet([Fernet(_as_fernet_key(key)) for key in keys])
 
 
