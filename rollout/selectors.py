@@ -63,13 +63,18 @@ class ToolRollout:
         return self.stage != self.rollout.stage
 
 
-def arm_split(brand: Brand, tool: str, *, experiment: str = "") -> ArmSplit:
+def arm_split(
+    brand: Brand, tool: str, *, experiment: str = "", since: dt.datetime | None = None
+) -> ArmSplit:
     """Runs per arm of `tool` on `brand`, from the plans the traces recorded: those of the
-    named experiment, else the percent-stage runs of the last 24 hours. One query."""
+    named experiment (since it started), else the percent-stage runs of the last 24 hours.
+    One query, on the brand's recent traces only."""
     key = f"plan__tools__{tool}"
     traces = Trace.objects.filter(brand=brand)
     if experiment:
         traces = traces.filter(**{f"{key}__experiment": experiment})
+        if since is not None:
+            traces = traces.filter(created_at__gte=since)
     else:
         traces = traces.filter(
             created_at__gte=timezone.now() - SPLIT_WINDOW, **{f"{key}__stage": Stage.PERCENT}
@@ -83,8 +88,9 @@ def arm_split(brand: Brand, tool: str, *, experiment: str = "") -> ArmSplit:
     )
 
 
-def tool_rollout(brand: Brand, tool: str) -> ToolRollout:
-    """One tool's rollout on `brand` as the page shows it; an unsaved "off" row if none."""
+def tool_rollout(brand: Brand, tool: str, *, with_history: bool = True) -> ToolRollout:
+    """One tool's rollout on `brand` as the page shows it; an unsaved "off" row if none.
+    The live split's poll needs no history (`with_history=False`)."""
     flag_name = TOOL_FLAGS[tool]
     flag = BrandFlag.objects.filter(name=flag_name).first()
     rollout = (
@@ -93,7 +99,9 @@ def tool_rollout(brand: Brand, tool: str) -> ToolRollout:
         else None
     ) or BrandRollout(brand=brand, stage=Stage.OFF)
     history = (
-        list(rollout.changes.select_related("changed_by")[:HISTORY_LIMIT]) if rollout.pk else []
+        list(rollout.changes.select_related("changed_by")[:HISTORY_LIMIT])
+        if rollout.pk and with_history
+        else []
     )
     active = flag is not None and flag.is_active_for_brand(brand)
     return ToolRollout(
@@ -103,7 +111,7 @@ def tool_rollout(brand: Brand, tool: str) -> ToolRollout:
         stage=effective_stage(active=active, row_stage=rollout.stage),
         everyone=flag.everyone if flag else None,
         history=history,
-        split=arm_split(brand, tool, experiment=rollout.experiment),
+        split=arm_split(brand, tool, experiment=rollout.experiment, since=rollout.started_at),
     )
 
 

@@ -38,7 +38,7 @@ def rollout_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     tool = request.GET.get("tool", "")
     if request.htmx and tool in TOOL_FLAGS:
         # The live split polls itself; only its region is rendered.
-        card = selectors.tool_rollout(membership.brand, tool)
+        card = selectors.tool_rollout(membership.brand, tool, with_history=False)
         return render(request, "rollout/page.html#split", _context(membership, card=card))
     return render(
         request,

@@ -3,22 +3,27 @@ logged with who, from, to and a required reason; the live split counts the trace
 
 from __future__ import annotations
 
+import datetime as dt
+from unittest import mock
+
 import pytest
 from django.db import IntegrityError
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import Trace
 from copilot.models import Role
 from rollout.exceptions import ReasonRequired
 from rollout.flags import FETCH_ORDERS
 from rollout.models import BrandFlag, BrandRollout, RolloutChange, Stage
+from rollout.selectors import arm_split
 from rollout.services import (
     plan_for,
     rollout_experiment_start,
     rollout_experiment_stop,
     rollout_set_stage,
 )
-from tests.factories import BrandFactory, CustomerFactory, TicketFactory
+from tests.factories import BrandFactory, CustomerFactory, DraftFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -263,3 +268,20 @@ def test_a_brand_switched_on_in_waffles_admin_shows_as_on_and_moves_from_on(
     change = RolloutChange.objects.get()
     assert (change.from_value, change.to_value) == ("on", "off")
     assert plan_for(TicketFactory(brand=brand)).available_tools == ()
+
+
+def test_the_split_of_a_named_experiment_counts_only_runs_since_it_started(brand):
+    started = timezone.now()
+
+    def run(arm: str, at) -> None:
+        draft = DraftFactory(ticket=TicketFactory(brand=brand))
+        plan = {"tools": {"fetch_orders": {"experiment": "wismo-ab", "arm": arm}}}
+        with mock.patch("django.utils.timezone.now", return_value=at):
+            Trace.objects.create(brand=brand, ticket=draft.ticket, draft=draft, plan=plan)
+
+    run("control", started - dt.timedelta(days=30))  # an earlier experiment of the same name
+    run("treatment", started + dt.timedelta(seconds=1))
+
+    split = arm_split(brand, "fetch_orders", experiment="wismo-ab", since=started)
+
+    assert (split.control, split.treatment) == (0, 1)
