@@ -171,6 +171,16 @@ def _all_tickets(brand: Brand, filters: InboxFilters, limit: int) -> list[Ticket
     return list(tickets[:limit])
 
 
+# The inbox's states of a ticket's latest draft: one definition for its filters and counts.
+DRAFT_STATES: dict[str, Q] = {
+    "pending": Q(status__in=Draft.OPEN_STATUSES),
+    "ready": Q(status=Draft.Status.READY, decision=""),
+    "decided": ~Q(decision=""),
+    "failed": Q(status__in=(Draft.Status.FAILED, Draft.Status.BLOCKED)),
+}
+NEEDS_REVIEW = Q(trace__sensitive=True) | Q(decision="")
+
+
 def _tickets_by_draft(brand: Brand, filters: InboxFilters, limit: int) -> list[Ticket]:
     """The inbox narrowed by the latest draft's state: driven from the drafts, so the
     database walks the draft index newest first and stops at a full page."""
@@ -179,16 +189,10 @@ def _tickets_by_draft(brand: Brand, filters: InboxFilters, limit: int) -> list[T
         .select_related("ticket__customer")
         .annotate(trace_sensitive=F("trace__sensitive"))
     )
-    if filters.status == "pending":
-        drafts = drafts.filter(status__in=Draft.OPEN_STATUSES)
-    elif filters.status == "ready":
-        drafts = drafts.filter(status=Draft.Status.READY, decision="")
-    elif filters.status == "decided":
-        drafts = drafts.exclude(decision="")
-    elif filters.status == "failed":
-        drafts = drafts.filter(status__in=(Draft.Status.FAILED, Draft.Status.BLOCKED))
+    if filters.status in DRAFT_STATES:
+        drafts = drafts.filter(DRAFT_STATES[filters.status])
     if filters.review:
-        drafts = drafts.filter(Q(trace__sensitive=True) | Q(decision=""))
+        drafts = drafts.filter(NEEDS_REVIEW)
     if filters.q:
         drafts = drafts.filter(_search(filters.q, ticket="ticket__"))
     if filters.before is not None:
@@ -230,11 +234,8 @@ def inbox_counts(brand: Brand) -> dict[str, int]:
 def inbox_counts_uncached(brand: Brand) -> dict[str, int]:
     """`inbox_counts` straight from the database."""
     counts = _latest_drafts(brand).aggregate(
-        pending=Count("pk", filter=Q(status__in=Draft.OPEN_STATUSES)),
-        ready=Count("pk", filter=Q(status=Draft.Status.READY, decision="")),
-        decided=Count("pk", filter=~Q(decision="")),
-        failed=Count("pk", filter=Q(status__in=(Draft.Status.FAILED, Draft.Status.BLOCKED))),
-        review=Count("pk", filter=Q(trace__sensitive=True) | Q(decision="")),
+        **{state: Count("pk", filter=condition) for state, condition in DRAFT_STATES.items()},
+        review=Count("pk", filter=NEEDS_REVIEW),
     )
     counts["all"] = Ticket.objects.filter(brand=brand).count()
     return counts
