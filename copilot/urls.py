@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from copilot import views, webhooks
+from copilot.helpdesks import VENDORS
 from copilot.helpdesks import views as helpdesk_views
 
 urlpatterns = [
@@ -27,7 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Helpdesk integrations: signed webhooks in, settings, write-back status.
     re_path(
-        r"^hooks/(?P<kind>zendesk|gorgias|freshdesk|generic)/(?P<slug>[-a-zA-Z0-9_]+)/$",
+        rf"^hooks/(?P<kind>{'|'.join(VENDORS)})/(?P<slug>[-a-zA-Z0-9_]+)/$",
         webhooks.helpdesk_webhook,
         name="helpdesk_webhook",
     ),

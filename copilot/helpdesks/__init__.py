@@ -1,5 +1,6 @@
-"""Helpdesk integrations: one module per vendor, each with `LABEL`, `verify_and_parse` (a
-signed webhook in) and `make_client` (replies out)."""
+"""Helpdesk integrations: one module per vendor (one per `HelpdeskConnection.Kind`), each with
+`LABEL`, `CREDENTIAL_KEYS`, `verify_and_parse` (a signed webhook in) and `make_client`
+(replies out). The webhook URL accepts exactly these kinds."""
 
 from __future__ import annotations
 

@@ -16,8 +16,11 @@ from copilot.helpdesks.base import (
     text,
 )
 from copilot.helpdesks.base import email as email_field
+from copilot.models import HelpdeskConnection
 
-LABEL = "Freshdesk"
+LABEL = HelpdeskConnection.Kind.FRESHDESK.label
+# Where the settings form's API user and secret go in `credentials` (API key only).
+CREDENTIAL_KEYS: tuple[str | None, str] = (None, "api_key")
 EMAIL_SOURCE = "1"  # Freshdesk's ticket source code for e-mail
 
 

@@ -15,8 +15,11 @@ from copilot.helpdesks.base import (
     text,
 )
 from copilot.helpdesks.base import email as email_field
+from copilot.models import HelpdeskConnection
 
-LABEL = "Generic JSON"
+LABEL = HelpdeskConnection.Kind.GENERIC.label
+# Where the settings form's API user and secret go in `credentials` (bearer token only).
+CREDENTIAL_KEYS: tuple[str | None, str] = (None, "token")
 
 
 def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float) -> TicketEvent:

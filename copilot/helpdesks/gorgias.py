@@ -19,8 +19,11 @@ from copilot.helpdesks.base import (
     text,
 )
 from copilot.helpdesks.base import email as email_field
+from copilot.models import HelpdeskConnection
 
-LABEL = "Gorgias"
+LABEL = HelpdeskConnection.Kind.GORGIAS.label
+# Where the settings form's API user and secret go in `credentials` (user e-mail and API key).
+CREDENTIAL_KEYS: tuple[str | None, str] = ("username", "api_key")
 
 
 def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float) -> TicketEvent:

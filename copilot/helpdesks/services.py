@@ -204,20 +204,12 @@ def helpdesk_connection_check(*, connection: HelpdeskConnection) -> HelpdeskConn
     return connection
 
 
-CREDENTIAL_KEYS = {
-    HelpdeskConnection.Kind.ZENDESK: ("email", "api_token"),
-    HelpdeskConnection.Kind.GORGIAS: ("username", "api_key"),
-    HelpdeskConnection.Kind.FRESHDESK: (None, "api_key"),
-    HelpdeskConnection.Kind.GENERIC: (None, "token"),
-}
-
-
 def helpdesk_connection_save(
     *, connection: HelpdeskConnection, api_user: str = "", api_secret: str = "", secret: str = ""
 ) -> HelpdeskConnection:
     """Save the connection's settings; a blank secret keeps the stored one. Changing the
     helpdesk kind drops credentials that belonged to the previous one."""
-    user_key, secret_key = CREDENTIAL_KEYS[HelpdeskConnection.Kind(connection.kind)]
+    user_key, secret_key = VENDORS[connection.kind].CREDENTIAL_KEYS
     credentials = dict(connection.credentials or {})
     credentials = {k: v for k, v in credentials.items() if k in (user_key, secret_key)}
     if api_user.strip() and user_key:

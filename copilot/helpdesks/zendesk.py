@@ -20,8 +20,11 @@ from copilot.helpdesks.base import (
     text,
 )
 from copilot.helpdesks.base import email as email_field
+from copilot.models import HelpdeskConnection
 
-LABEL = "Zendesk"
+LABEL = HelpdeskConnection.Kind.ZENDESK.label
+# Where the settings form's API user and secret go in `credentials` (user e-mail and API token).
+CREDENTIAL_KEYS: tuple[str | None, str] = ("email", "api_token")
 SIGNATURE = "X-Zendesk-Webhook-Signature"
 TIMESTAMP = "X-Zendesk-Webhook-Signature-Timestamp"
 INVOCATION = "X-Zendesk-Webhook-Invocation-Id"

@@ -11,6 +11,7 @@ import json
 import pytest
 from django.urls import reverse
 
+from copilot.helpdesks import VENDORS
 from copilot.models import Customer, Draft, HelpdeskConnection, Message, Ticket, WebhookEvent
 from tests.fakes import freshdesk, gorgias, zendesk
 
@@ -321,3 +322,10 @@ def test_a_replayed_event_is_a_409_and_stores_nothing_more(client, brand, connec
 def test_webhook_endpoint_only_takes_post(client, brand, connect):
     connect("zendesk")
     assert client.get(reverse("helpdesk_webhook", args=["zendesk", brand.slug])).status_code == 405
+
+
+def test_every_helpdesk_kind_has_its_integration_and_its_webhook_url():
+    assert set(VENDORS) == set(HelpdeskConnection.Kind.values)
+    for kind in VENDORS:
+        assert reverse("helpdesk_webhook", args=[kind, "acme"]) == f"/hooks/{kind}/acme/"
+        assert HelpdeskConnection.Kind(kind).label == VENDORS[kind].LABEL
