@@ -14,6 +14,10 @@ from django.http import HttpRequest
 from copilot.exceptions import CopilotError, InvalidIntake
 from copilot.helpdesks import VENDORS
 from copilot.helpdesks.base import (
+    BODY_MAX,
+    EXTERNAL_ID_MAX,
+    NAME_MAX,
+    SUBJECT_MAX,
     BadSignature,
     DuplicateEvent,
     PayloadTooLarge,
@@ -84,13 +88,13 @@ def parse_ticket_payload(request: HttpRequest) -> dict[str, Any]:
             "'customer.email' is not an email address.", {"customer.email": "invalid"}
         )
     return {
-        "external_id": _text(payload, "external_id", max_length=120, required=True),
-        "subject": _text(payload, "subject", max_length=300),
-        "body": _text(payload, "body", max_length=100_000, required=True),
-        "customer_external_id": _text(customer, "external_id", max_length=120),
+        "external_id": _text(payload, "external_id", max_length=EXTERNAL_ID_MAX, required=True),
+        "subject": _text(payload, "subject", max_length=SUBJECT_MAX),
+        "body": _text(payload, "body", max_length=BODY_MAX, required=True),
+        "customer_external_id": _text(customer, "external_id", max_length=EXTERNAL_ID_MAX),
         "customer_email": email,
         "customer_email_verified": verified,
-        "customer_name": _text(customer, "name", max_length=200),
+        "customer_name": _text(customer, "name", max_length=NAME_MAX),
     }
 
 

@@ -111,6 +111,17 @@ class HelpdeskTimeout(HelpdeskUnavailable):
     code = "helpdesk_timeout"
 
 
+# How long each field of an inbound ticket may be: the columns it is stored in (a helpdesk's
+# customer id gets a "kind:" prefix, hence the room under Customer.external_id's 120).
+EVENT_ID_MAX = 120  # WebhookEvent.event_id
+REMOTE_TICKET_ID_MAX = 60  # WebhookEvent.remote_ticket_id
+EXTERNAL_ID_MAX = 120  # Ticket.external_id, Customer.external_id
+REMOTE_CUSTOMER_ID_MAX = 100
+SUBJECT_MAX = 300  # Ticket.subject
+BODY_MAX = 100_000  # the first message; larger tickets are refused, not cut
+NAME_MAX = 200  # Customer.name
+
+
 @dataclass(frozen=True)
 class TicketEvent:
     """One inbound helpdesk event, normalized. The customer comes from the helpdesk's

@@ -6,6 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from copilot.helpdesks.base import (
+    BODY_MAX,
+    EVENT_ID_MAX,
+    NAME_MAX,
+    REMOTE_CUSTOMER_ID_MAX,
+    REMOTE_TICKET_ID_MAX,
+    SUBJECT_MAX,
     PooledClient,
     RemoteReply,
     TicketEvent,
@@ -35,14 +41,14 @@ def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float
         or flag(hook, "ticket_requester_verified")
     )
     return TicketEvent(
-        event_id=text(payload, "event_id", max_length=120, required=True),
-        ticket_id=text(hook, "ticket_id", max_length=60, required=True),
-        subject=text(hook, "ticket_subject", max_length=300),
-        body=text(hook, "ticket_description", max_length=100_000, required=True),
-        customer_id=text(hook, "ticket_requester_id", max_length=100),
+        event_id=text(payload, "event_id", max_length=EVENT_ID_MAX, required=True),
+        ticket_id=text(hook, "ticket_id", max_length=REMOTE_TICKET_ID_MAX, required=True),
+        subject=text(hook, "ticket_subject", max_length=SUBJECT_MAX),
+        body=text(hook, "ticket_description", max_length=BODY_MAX, required=True),
+        customer_id=text(hook, "ticket_requester_id", max_length=REMOTE_CUSTOMER_ID_MAX),
         customer_email=requester_email,
         customer_email_verified=verified,
-        customer_name=text(hook, "ticket_requester_name", max_length=200),
+        customer_name=text(hook, "ticket_requester_name", max_length=NAME_MAX),
         sent_at=sent_at,
     )
 

@@ -6,6 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from copilot.helpdesks.base import (
+    BODY_MAX,
+    EVENT_ID_MAX,
+    NAME_MAX,
+    REMOTE_CUSTOMER_ID_MAX,
+    REMOTE_TICKET_ID_MAX,
+    SUBJECT_MAX,
     PooledClient,
     RemoteReply,
     TicketEvent,
@@ -29,14 +35,14 @@ def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float
     customer = obj(ticket, "customer")
     customer_email = email_field(customer, "email")
     return TicketEvent(
-        event_id=text(payload, "event_id", max_length=120, required=True),
-        ticket_id=text(ticket, "id", max_length=60, required=True),
-        subject=text(ticket, "subject", max_length=300),
-        body=text(ticket, "body", max_length=100_000, required=True),
-        customer_id=text(customer, "id", max_length=100),
+        event_id=text(payload, "event_id", max_length=EVENT_ID_MAX, required=True),
+        ticket_id=text(ticket, "id", max_length=REMOTE_TICKET_ID_MAX, required=True),
+        subject=text(ticket, "subject", max_length=SUBJECT_MAX),
+        body=text(ticket, "body", max_length=BODY_MAX, required=True),
+        customer_id=text(customer, "id", max_length=REMOTE_CUSTOMER_ID_MAX),
         customer_email=customer_email,
         customer_email_verified=bool(customer_email) and flag(customer, "email_verified"),
-        customer_name=text(customer, "name", max_length=200),
+        customer_name=text(customer, "name", max_length=NAME_MAX),
         sent_at=sent_at,
     )
 

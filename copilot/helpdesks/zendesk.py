@@ -6,6 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from copilot.helpdesks.base import (
+    BODY_MAX,
+    EVENT_ID_MAX,
+    NAME_MAX,
+    REMOTE_CUSTOMER_ID_MAX,
+    REMOTE_TICKET_ID_MAX,
+    SUBJECT_MAX,
     BadSignature,
     PooledClient,
     RemoteReply,
@@ -41,18 +47,21 @@ def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float
     payload = load_json_object(body)
     ticket = obj(payload, "ticket")
     requester = obj(ticket, "requester")
-    event_id = text(payload, "id", max_length=120) or headers.get(INVOCATION, "").strip()[:120]
+    event_id = (
+        text(payload, "id", max_length=EVENT_ID_MAX)
+        or headers.get(INVOCATION, "").strip()[:EVENT_ID_MAX]
+    )
     if not event_id:
         raise BadSignature(f"No event id: send 'id' in the body or the {INVOCATION} header.")
     return TicketEvent(
         event_id=event_id,
-        ticket_id=text(ticket, "id", max_length=60, required=True),
-        subject=text(ticket, "subject", max_length=300),
-        body=text(ticket, "description", max_length=100_000, required=True),
-        customer_id=text(requester, "id", max_length=100),
+        ticket_id=text(ticket, "id", max_length=REMOTE_TICKET_ID_MAX, required=True),
+        subject=text(ticket, "subject", max_length=SUBJECT_MAX),
+        body=text(ticket, "description", max_length=BODY_MAX, required=True),
+        customer_id=text(requester, "id", max_length=REMOTE_CUSTOMER_ID_MAX),
         customer_email=email_field(requester, "email"),
         customer_email_verified=flag(requester, "verified"),
-        customer_name=text(requester, "name", max_length=200),
+        customer_name=text(requester, "name", max_length=NAME_MAX),
         sent_at=sent_at,
     )
 
