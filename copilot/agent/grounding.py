@@ -232,7 +232,7 @@ class _Sources:
 
     def __init__(self, texts: Iterable[str]) -> None:
         self.text = "\n".join(texts)
-        self.folded = self.text.lower()
+        self.folded = re.sub(r"\s+", " ", self.text.lower())  # spaces collapsed, once
         self.codes = {
             normalize_order_number(m.group())
             for m in re.finditer(r"[A-Za-z0-9#][A-Za-z0-9-]{2,}", self.text)
@@ -251,7 +251,7 @@ class _Sources:
         if fact.kind in {"order_number", "tracking_number", "reference"}:
             return normalize_order_number(fact.text) in self.codes
         if fact.kind == "carrier":
-            return re.sub(r"\s+", " ", fact.text.lower()) in re.sub(r"\s+", " ", self.folded)
+            return re.sub(r"\s+", " ", fact.text.lower()) in self.folded
         if fact.kind == "amount":
             match = _AMOUNT.fullmatch(fact.text)
             value = _amount((match["a"] or match["b"]) if match else fact.text)
@@ -268,15 +268,16 @@ class _Sources:
         if fact.kind == "status":
             status = _PHRASE_STATUS.get(re.sub(r"\s+", " ", fact.text.lower()), "")
             return bool(_STATUS_BACKED_BY.get(status, frozenset()) & self.statuses) or (
-                fact.text.lower() in self.folded
+                re.sub(r"\s+", " ", fact.text.lower()) in self.folded
             )
         return False
 
 
 def _flatten(value: Any) -> Iterator[str]:
-    yield json.dumps(value, ensure_ascii=False, default=str)
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    yield text
     # Timestamps also count as the date they fall on.
-    for match in re.finditer(r"(\d{4}-\d{2}-\d{2})T", json.dumps(value, default=str)):
+    for match in re.finditer(r"(\d{4}-\d{2}-\d{2})T", text):
         yield match.group(1)
 
 
