@@ -134,6 +134,12 @@ class _Run:
             attributes=attributes,
         )
 
+    def refuse(self, code: str, noted: str, told: str, **attributes: Any) -> dict[str, Any]:
+        """A safeguard stopped a tool call: a guardrail span saying `noted`, and the
+        structured error telling the model `told`."""
+        self.guardrail(code, noted, **attributes)
+        return _error(code, told)
+
     def tool(self, name: str) -> Tool | None:
         """The tool `name` from the run's own tool set when it has one, else the registry."""
         return self.tools.get(name) if self.tools is not None else get_tool(name)
@@ -333,8 +339,11 @@ class _Run:
         """Run one tool call through the safeguards; always returns what the model is told."""
         tool = self.tool(call.name) if call.name in self.plan.available_tools else None
         if tool is None:
-            self.guardrail("tool_not_available", f"{call.name} is not available in this run.")
-            return _error("tool_not_available", f"The tool {call.name} is not available.")
+            return self.refuse(
+                "tool_not_available",
+                f"{call.name} is not available in this run.",
+                f"The tool {call.name} is not available.",
+            )
         if call.arguments is None:
             started = time.monotonic()
             error = ToolError("invalid_arguments", "The tool arguments were not valid JSON.")
@@ -352,45 +361,33 @@ class _Run:
             tool.parameters, call.arguments, self.known_order_numbers
         )
         if scoped.unexpected:
-            self.guardrail(
+            return self.refuse(
                 "unexpected_arguments",
                 f"{tool.name} does not take {', '.join(scoped.unexpected)}; the call was refused.",
-                arguments=scoped.recorded,
-            )
-            return _error(
-                "unexpected_arguments",
                 f"{tool.name} does not take {', '.join(scoped.unexpected)}. The customer is "
                 "always the one of this ticket.",
-            )
-        if scoped.foreign_order_number:
-            self.guardrail(
-                "order_number_not_in_ticket",
-                f"{tool.name} refused an order number the customer did not give.",
                 arguments=scoped.recorded,
             )
-            return _error(
+        if scoped.foreign_order_number:
+            return self.refuse(
                 "order_number_not_in_ticket",
+                f"{tool.name} refused an order number the customer did not give.",
                 "Only order numbers the customer wrote can be looked up; ask the customer.",
+                arguments=scoped.recorded,
             )
         key = safeguards.call_key(call.name, call.arguments)
         if key in self.seen_calls:
-            self.guardrail(
+            return self.refuse(
                 "repeated_call",
                 f"{call.name} was already called with the same arguments in this run.",
-                arguments=call.arguments,
-            )
-            return _error(
-                "repeated_call",
                 "You already made this exact call; use its result instead of calling again.",
+                arguments=call.arguments,
             )
         self.seen_calls.add(key)
         if not tool.may_run_for(self.ticket.customer, call.arguments):
-            self.guardrail(
+            return self.refuse(
                 "missing_customer_context",
                 f"{tool.name} blocked: no verified customer email and no order number.",
-            )
-            return _error(
-                "missing_customer_context",
                 "The customer is not identified and gave no order number; ask for one.",
             )
 
