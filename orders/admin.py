@@ -20,15 +20,7 @@ class OrderSourceAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
 
     def save_model(self, request: HttpRequest, obj: OrderSource, form: Any, change: bool) -> None:
-        data = form.cleaned_data
-        services.order_source_update(
-            source=obj,
-            kind=data["kind"],
-            shop_url=data.get("shop_url", ""),
-            timeout_seconds=data["timeout_seconds"],
-            allowed_fields=data.get("allowed_fields", []),
-            secret=data.get("secret", ""),
-        )
+        services.order_source_update(source=obj, **form.settings())
 
 
 class DemoShipmentInline(admin.TabularInline):

@@ -69,18 +69,13 @@ class OrderSourceForm(forms.ModelForm):
                 self.add_error("secret", "Enter the credential for this order system.")
         return data
 
-    def source_for_check(self) -> OrderSource:
-        """An unsaved copy of the source with the form's values, to test before saving."""
+    def settings(self) -> dict[str, Any]:
+        """The valid form as the keyword arguments of `order_source_apply` / `_update`."""
         data = self.cleaned_data
-        source = OrderSource(
-            pk=self.instance.pk,
-            brand=self.instance.brand,
-            kind=data["kind"],
-            shop_url=data.get("shop_url", ""),
-            timeout_seconds=data["timeout_seconds"],
-            allowed_fields=data.get("allowed_fields", []),
-            credentials=self.instance.credentials,
-        )
-        if data.get("secret"):
-            source.credentials = {OrderSource.CREDENTIAL_KEYS[data["kind"]]: data["secret"]}
-        return source
+        return {
+            "kind": data["kind"],
+            "shop_url": data.get("shop_url", ""),
+            "timeout_seconds": data["timeout_seconds"],
+            "allowed_fields": data.get("allowed_fields", []),
+            "secret": data.get("secret", ""),
+        }

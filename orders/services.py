@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from orders.connectors import connector_for
 from orders.connectors.base import (
@@ -19,27 +20,34 @@ logger = logging.getLogger(__name__)
 CHECK_TIMEOUT_SECONDS = 10.0
 
 
-def order_source_update(
-    *,
+def order_source_apply(
     source: OrderSource,
+    *,
     kind: str,
     shop_url: str,
     timeout_seconds: float,
     allowed_fields: list[str],
     secret: str = "",
 ) -> OrderSource:
-    """Store the brand's order source. An empty `secret` keeps the stored credential;
-    a new one replaces all stored credentials (encrypted by the field)."""
+    """`source` with these settings, unsaved. An empty `secret` keeps the stored credential;
+    a new one replaces all stored credentials."""
     source.kind = kind
     source.shop_url = shop_url
     source.timeout_seconds = timeout_seconds
     source.allowed_fields = list(allowed_fields)
     if secret:
         source.credentials = {OrderSource.CREDENTIAL_KEYS[kind]: secret}
+    return source
+
+
+def order_source_update(*, source: OrderSource, secret: str = "", **settings: Any) -> OrderSource:
+    """Store the brand's order source (`order_source_apply`'s settings; the credential is
+    encrypted by its field)."""
+    order_source_apply(source, secret=secret, **settings)
     source.save()
     logger.info(
         "orders.source.updated",
-        extra={"brand": source.brand_id, "kind": kind, "credential_changed": bool(secret)},
+        extra={"brand": source.brand_id, "kind": source.kind, "credential_changed": bool(secret)},
     )
     return source
 

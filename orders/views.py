@@ -13,6 +13,7 @@ from copilot.models import Role
 from copilot.selectors import access_brand
 from orders import selectors, services
 from orders.forms import OrderSourceForm
+from orders.models import OrderSource
 
 
 @login_required
@@ -22,15 +23,7 @@ def source_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     source = selectors.order_source_for(membership.brand)
     form = OrderSourceForm(request.POST or None, instance=source)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        services.order_source_update(
-            source=source,
-            kind=data["kind"],
-            shop_url=data.get("shop_url", ""),
-            timeout_seconds=data["timeout_seconds"],
-            allowed_fields=data.get("allowed_fields", []),
-            secret=data.get("secret", ""),
-        )
+        services.order_source_update(source=source, **form.settings())
         messages.success(request, "Order source saved.")
         return redirect("order_source_settings", slug=slug)
     return render(
@@ -48,7 +41,11 @@ def source_test(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = access_brand(request.user, slug, role=Role.ADMIN)
     source = selectors.order_source_for(membership.brand)
     form = OrderSourceForm(request.POST, instance=source)
-    check = services.order_source_check(source=form.source_for_check()) if form.is_valid() else None
+    check = None
+    if form.is_valid():
+        unsaved = OrderSource(pk=source.pk, brand=source.brand, credentials=source.credentials)
+        unsaved = services.order_source_apply(unsaved, **form.settings())
+        check = services.order_source_check(source=unsaved)
     template = "orders/source_settings.html"
     if request.htmx:
         template += "#connection-result"
