@@ -10,6 +10,8 @@ from django import forms
 from audit.models import Trace, Verdict
 from audit.selectors import TraceFilters
 from copilot.models import Brand
+from copilot.tools import registered_tool_names
+from rollout.assignment import CONTROL, TREATMENT
 
 ANY = [("", "Any")]
 
@@ -18,12 +20,10 @@ class TraceFilterForm(forms.Form):
     brand = forms.ChoiceField(required=False)
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    tool = forms.ChoiceField(
-        required=False, choices=[*ANY, ("fetch_orders", "fetch_orders"), ("none", "No tool call")]
-    )
+    tool = forms.ChoiceField(required=False)
     outcome = forms.ChoiceField(required=False, choices=[*ANY, *Trace.Outcome.choices])
     arm = forms.ChoiceField(
-        required=False, choices=[*ANY, ("treatment", "Treatment"), ("control", "Control")]
+        required=False, choices=[*ANY, (TREATMENT, "Treatment"), (CONTROL, "Control")]
     )
     verdict = forms.ChoiceField(
         required=False, choices=[*ANY, ("unreviewed", "Not reviewed yet"), *Verdict.choices]
@@ -39,6 +39,11 @@ class TraceFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.brands = brands
         self.fields["brand"].choices = [("", "All my brands"), *((b.slug, b.name) for b in brands)]
+        self.fields["tool"].choices = [
+            *ANY,
+            *((name, name) for name in registered_tool_names()),
+            ("none", "No tool call"),
+        ]
         if fixed_sensitive:
             del self.fields["sensitive"]
 

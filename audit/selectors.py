@@ -26,6 +26,7 @@ from audit.models import (
     Verdict,
 )
 from copilot.models import Brand, Membership, Role, Ticket
+from rollout.assignment import CONTROL, TREATMENT
 
 TRACE_FIELDS = (
     "id",
@@ -445,9 +446,7 @@ def brand_metrics(brand: Brand, *, start: dt.date, end: dt.date) -> BrandMetrics
         arms.setdefault(row.arm, ArmMetrics()).add(row)
         total.add(row)
     arms = dict(sorted(arms.items()))
-    report = experiment_report(
-        arms.get("treatment", ArmMetrics()), arms.get("control", ArmMetrics())
-    )
+    report = experiment_report(arms.get(TREATMENT, ArmMetrics()), arms.get(CONTROL, ArmMetrics()))
     return BrandMetrics(
         brand=brand, start=start, end=end, arms={**arms, "all": total}, days=days, report=report
     )

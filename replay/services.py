@@ -30,6 +30,7 @@ from replay.models import ReplayConfiguration, ReplayItem, ReplayResult, ReplayR
 from replay.recorded import NOT_RECORDED, recorded_tools
 from replay.selectors import ReplayFilters, replay_candidates, sent_text
 from replay.similarity import edit_similarity
+from rollout.assignment import CONTROL
 from rollout.services import Plan
 
 logger = logging.getLogger(__name__)
@@ -258,7 +259,7 @@ def replay_item(*, item: ReplayItem, config: ReplayConfiguration, side: str) -> 
     plan = Plan(
         available_tools=tuple(config.tools),
         stage="replay",
-        arm=str(source.plan.get("arm", "control")),
+        arm=str(source.plan.get("arm", CONTROL)),
         bucket=source.plan.get("bucket"),
         reasons=(f"replay of trace {source.pk} with {config.label}",),
     )

@@ -13,6 +13,7 @@ from waffle.models import Switch
 
 from audit.models import Trace
 from copilot.models import Brand
+from rollout.assignment import CONTROL, TREATMENT
 from rollout.flags import KILL_SWITCH, TOOL_FLAGS
 from rollout.models import (
     BrandFlag,
@@ -82,8 +83,8 @@ def arm_split(
     rows = traces.annotate(tool_arm=KT(f"{key}__arm")).values("tool_arm").annotate(n=Count("id"))
     counts = {row["tool_arm"]: row["n"] for row in rows.order_by()}
     return ArmSplit(
-        control=counts.get("control", 0),
-        treatment=counts.get("treatment", 0),
+        control=counts.get(CONTROL, 0),
+        treatment=counts.get(TREATMENT, 0),
         experiment=experiment,
     )
 

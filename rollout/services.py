@@ -17,7 +17,7 @@ from waffle.models import CACHE_EMPTY, Switch
 from waffle.utils import get_cache
 
 from copilot.models import Brand, Ticket
-from rollout.assignment import BUCKETS, bucket_for
+from rollout.assignment import BUCKETS, CONTROL, TREATMENT, bucket_for
 from rollout.exceptions import REASON_REQUIRED, InvalidRolloutChange, ReasonRequired, UnknownTool
 from rollout.flags import FETCH_ORDERS, KILL_SWITCH, TOOL_FLAGS
 from rollout.models import (
@@ -32,8 +32,6 @@ from rollout.models import (
 
 logger = logging.getLogger(__name__)
 
-CONTROL = "control"
-TREATMENT = "treatment"
 # The scalar fields of a Plan (stage, arm, bucket...) describe this tool's decision.
 PRIMARY_TOOL = FETCH_ORDERS
 
