@@ -49,10 +49,13 @@ class BrandFlag(AbstractUserFlag):
         cache.add(key, ids or CACHE_EMPTY)
         return ids
 
-    def is_active_for_brand(self, brand: Brand) -> bool:
-        """On for everyone, off for everyone, or on for the listed brands."""
+    def is_active_for_brand(self, brand: Brand, *, fresh: bool = False) -> bool:
+        """On for everyone, off for everyone, or on for the listed brands (read from the
+        database, not the shared cache, when `fresh`: inside a write that locked the flag)."""
         if self.everyone is not None:
             return self.everyone
+        if fresh:
+            return self.brands.filter(pk=brand.pk).exists()
         return brand.pk in self._brand_ids()
 
 

@@ -105,56 +105,33 @@ def _decide(
 ) -> ToolDecision:
     bucket = bucket_for(flag=flag.name, brand_id=ticket.brand_id, subject=subject)
     active = flag.is_active_for_brand(ticket.brand)
-    decision = {"tool": tool, "flag": flag.name, "flag_active": active, "bucket": bucket}
+    state = _rollout_state(flag, ticket.brand_id) if active and not kill_switch else None
+    stage, percent, arm = Stage.OFF, None, CONTROL
     if kill_switch:
-        return ToolDecision(
-            **decision,
-            stage=Stage.OFF,
-            percent=None,
-            arm=CONTROL,
-            experiment="",
-            reason=f"{tool}: kill switch on",
-        )
-    if not active:
-        return ToolDecision(
-            **decision,
-            stage=Stage.OFF,
-            percent=None,
-            arm=CONTROL,
-            experiment="",
-            reason=f"{tool}: flag off for this brand",
-        )
-    state = _rollout_state(flag, ticket.brand_id)
-    experiment = state["experiment"] if state else ""
-    stage = effective_stage(active=True, row_stage=state["stage"] if state else None)
-    if stage == Stage.SHADOW:
-        return ToolDecision(
-            **decision,
-            stage=stage,
-            percent=None,
-            arm=CONTROL,
-            experiment=experiment,
-            reason=f"{tool}: shadow, runs after the draft for measurement only",
-        )
-    if stage == Stage.PERCENT:
-        percent = Decimal(state["percent"])  # type: ignore[index]
-        treated = bucket < int(percent * BUCKETS / 100)
-        return ToolDecision(
-            **decision,
-            stage=stage,
-            percent=float(percent),
-            arm=TREATMENT if treated else CONTROL,
-            experiment=experiment,
-            reason=f"{tool}: {percent.normalize():f}% rollout, bucket {bucket} is "
-            f"{'treatment' if treated else 'control'}",
-        )
+        reason = "kill switch on"
+    elif not active:
+        reason = "flag off for this brand"
+    else:
+        stage = effective_stage(active=True, row_stage=state["stage"] if state else None)
+        if stage == Stage.SHADOW:
+            reason = "shadow, runs after the draft for measurement only"
+        elif stage == Stage.PERCENT:
+            share = Decimal(state["percent"])  # type: ignore[index]
+            percent = float(share)
+            arm = TREATMENT if bucket < int(share * BUCKETS / 100) else CONTROL
+            reason = f"{share.normalize():f}% rollout, bucket {bucket} is {arm}"
+        else:
+            stage, arm, reason = Stage.ON, TREATMENT, "on for this brand"
     return ToolDecision(
-        **decision,
-        stage=Stage.ON,
-        percent=None,
-        arm=TREATMENT,
-        experiment=experiment,
-        reason=f"{tool}: on for this brand",
+        tool=tool,
+        flag=flag.name,
+        flag_active=active,
+        bucket=bucket,
+        stage=stage,
+        percent=percent,
+        arm=arm,
+        experiment=state["experiment"] if state else "",
+        reason=f"{tool}: {reason}",
     )
 
 
@@ -273,9 +250,7 @@ def rollout_set_stage(
             raise InvalidRolloutChange("Give a percent between 0.1 and 100.")
     with transaction.atomic():
         flag, rollout = _locked_rollout(brand=brand, tool=tool)
-        active = (
-            flag.everyone if flag.everyone is not None else flag.brands.filter(pk=brand.pk).exists()
-        )
+        active = flag.is_active_for_brand(brand, fresh=True)
         # "From" is what runs got until now, even when waffle's admin set it.
         before = describe_stage(
             effective_stage(active=active, row_stage=rollout.stage), rollout.percent
