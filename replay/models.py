@@ -19,6 +19,21 @@ class ReplayConfiguration(models.Model):
     """One version of a named set of copilot settings for a brand. Rows are never edited:
     saving a change stores the next version, so a result always says exactly what ran."""
 
+    # What a version sets (everything but who, when and which name and version).
+    SETTINGS = (
+        "provider",
+        "model",
+        "prompt_version",
+        "tools",
+        "max_iterations",
+        "run_deadline_seconds",
+        "tool_timeout_seconds",
+        "tone",
+        "reply_language",
+        "price_in_per_mtok",
+        "price_out_per_mtok",
+    )
+
     class Provider(models.TextChoices):
         RULES = "rules", "Rules (offline)"
         OPENAI = "openai", "OpenAI-compatible model"

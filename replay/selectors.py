@@ -278,21 +278,12 @@ def report_as_dict(report: Report) -> dict[str, Any]:
 
 def config_as_dict(config: ReplayConfiguration) -> dict[str, Any]:
     """Exactly what a configuration version sets, as JSON-ready data."""
+    settings = {field: getattr(config, field) for field in ReplayConfiguration.SETTINGS}
     return {
         "label": config.label,
         "name": config.name,
         "version": config.version,
-        "provider": config.provider,
-        "model": config.model,
-        "prompt_version": config.prompt_version,
-        "tools": config.tools,
-        "max_iterations": config.max_iterations,
-        "run_deadline_seconds": config.run_deadline_seconds,
-        "tool_timeout_seconds": config.tool_timeout_seconds,
-        "tone": config.tone,
-        "reply_language": config.reply_language,
-        "price_in_per_mtok": str(config.price_in_per_mtok),
-        "price_out_per_mtok": str(config.price_out_per_mtok),
+        **{k: str(v) if isinstance(v, Decimal) else v for k, v in settings.items()},
     }
 
 

@@ -35,19 +35,6 @@ from rollout.services import Plan
 
 logger = logging.getLogger(__name__)
 
-CONFIG_FIELDS = (
-    "provider",
-    "model",
-    "prompt_version",
-    "tools",
-    "max_iterations",
-    "run_deadline_seconds",
-    "tool_timeout_seconds",
-    "tone",
-    "reply_language",
-    "price_in_per_mtok",
-    "price_out_per_mtok",
-)
 REPLAY_CRASHED = "replay_crashed"
 _MILLION = Decimal(1_000_000)
 
@@ -60,7 +47,7 @@ def replay_config_save(
     Versions are never edited. Saving values equal to the latest version stores nothing and
     returns that version, so a result's version always names settings that differ.
     """
-    unknown = set(values) - set(CONFIG_FIELDS)
+    unknown = set(values) - set(ReplayConfiguration.SETTINGS)
     if unknown:
         raise ValueError(f"Unknown configuration fields: {sorted(unknown)}")
     with transaction.atomic():
@@ -74,7 +61,7 @@ def replay_config_save(
             getattr(latest, key) == value for key, value in values.items()
         ):
             return latest
-        base = {key: getattr(latest, key) for key in CONFIG_FIELDS} if latest else {}
+        base = {key: getattr(latest, key) for key in ReplayConfiguration.SETTINGS} if latest else {}
         config = ReplayConfiguration.objects.create(
             brand=brand,
             name=name,

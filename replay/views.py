@@ -17,7 +17,7 @@ from copilot.selectors import access_brand
 from replay import selectors, services
 from replay.exceptions import ReplayError
 from replay.forms import ReplayConfigForm, ReplayStartForm
-from replay.models import ReplayRun
+from replay.models import ReplayConfiguration, ReplayRun
 
 ITEMS_SHOWN = 200
 
@@ -62,7 +62,9 @@ def config_edit(request: HtmxHttpRequest, slug: str, name: str | None = None) ->
     if name and not versions:
         raise Http404("No such configuration.")
     latest = versions[0] if versions else None
-    initial = {field: getattr(latest, field) for field in services.CONFIG_FIELDS} if latest else {}
+    initial = (
+        {field: getattr(latest, field) for field in ReplayConfiguration.SETTINGS} if latest else {}
+    )
     form = ReplayConfigForm(request.POST or None, initial=initial, fixed_name=name)
     if request.method == "POST" and form.is_valid():
         config = services.replay_config_save(
