@@ -12,7 +12,6 @@ from audit.sensitivity import amounts_in, keywords_in
 from copilot.models import Draft
 from copilot.services import ticket_ingest
 from orders.schema import DEFAULT_ALLOWED_FIELDS
-from tests.audit.conftest import span
 from tests.factories import (
     CustomerFactory,
     DemoOrderFactory,
@@ -20,6 +19,7 @@ from tests.factories import (
     DemoTrackingEventFactory,
     OrderSourceFactory,
 )
+from tests.traces import span
 
 pytestmark = pytest.mark.django_db
 

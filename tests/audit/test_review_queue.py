@@ -17,8 +17,8 @@ from audit.selectors import Cursor, TraceFilters, trace_list
 from copilot.exceptions import DraftHeld
 from copilot.models import Draft, Role
 from copilot.services import draft_accept, draft_edit, draft_reject
-from tests.audit.conftest import span
 from tests.factories import BrandFactory, MembershipFactory
+from tests.traces import span
 
 pytestmark = pytest.mark.django_db
 

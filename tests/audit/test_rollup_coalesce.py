@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from audit import tasks
-from audit.services import ROLLUP_COALESCE_SECONDS, TraceData, trace_record
+from audit.services import ROLLUP_COALESCE_SECONDS, trace_record
 from copilot.celery import app
 from tests.factories import DraftFactory, TicketFactory
+from tests.traces import trace_data
 
 pytestmark = pytest.mark.django_db
 
@@ -15,19 +16,7 @@ pytestmark = pytest.mark.django_db
 def record(brand) -> None:
     trace_record(
         draft=DraftFactory(ticket=TicketFactory(brand=brand)),
-        data=TraceData(
-            provider="rules",
-            model="rules-v1",
-            prompt_version="v1",
-            plan={},
-            outcome="answered",
-            iterations=1,
-            tool_calls_count=0,
-            tools_used=[],
-            tokens_in=0,
-            tokens_out=0,
-            latency_ms=1,
-        ),
+        data=trace_data(),
     )
 
 

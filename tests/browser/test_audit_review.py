@@ -6,10 +6,10 @@ import pytest
 
 from audit.models import Review
 from copilot.models import Role
-from tests.audit.conftest import span, trace_data
 from tests.browser.session import log_in
 from tests.conftest import artifacts_dir
 from tests.factories import BrandFactory, DraftFactory, MembershipFactory, UserFactory
+from tests.traces import span, trace_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -15,7 +15,6 @@ from copilot.services import draft_generate, draft_request
 from orders.connectors.demo import DemoConnector
 from tests.browser.session import log_in
 from tests.conftest import artifacts_dir
-from tests.copilot.test_workspace import grounding_span, record_trace, span, tool_span
 from tests.factories import (
     PASSWORD,
     DemoOrderFactory,
@@ -26,6 +25,7 @@ from tests.factories import (
     TicketFactory,
     UserFactory,
 )
+from tests.traces import grounding_span, record_trace, span, tool_span
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

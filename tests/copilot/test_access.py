@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from audit.services import TraceData, trace_record
+from audit.services import trace_record
 from copilot.models import Role
 from tests.factories import BrandFactory, DraftFactory, TicketFactory
+from tests.traces import trace_data
 
 pytestmark = pytest.mark.django_db
 
@@ -19,19 +20,7 @@ def foreign():
     draft = DraftFactory(ticket=TicketFactory(brand=other))
     trace = trace_record(
         draft=draft,
-        data=TraceData(
-            provider="rules",
-            model="rules-v1",
-            prompt_version="v1",
-            plan={},
-            outcome="answered",
-            iterations=1,
-            tool_calls_count=0,
-            tools_used=[],
-            tokens_in=0,
-            tokens_out=0,
-            latency_ms=1,
-        ),
+        data=trace_data(),
     )
     return other, draft, trace
 

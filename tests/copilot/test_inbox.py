@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from copilot import selectors
 from copilot.models import Draft
-from tests.copilot.test_workspace import record_trace, span
 from tests.factories import CustomerFactory, DraftFactory, TicketFactory
+from tests.traces import record_trace, span
 
 pytestmark = pytest.mark.django_db
 

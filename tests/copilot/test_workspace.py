@@ -9,58 +9,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
-from audit.models import Trace
-from audit.services import SpanData, TraceData, trace_record
+from audit.services import SpanData
 from copilot import progress
 from copilot.models import Draft, Role
 from copilot.services import draft_generate, draft_request
 from copilot.templatetags.copilot_tags import plain_error, source_line, unverified_segments
 from tests.factories import DemoOrderFactory, DemoShipmentFactory, DraftFactory, TicketFactory
+from tests.traces import grounding_span, record_trace, span, tool_span
 
 pytestmark = pytest.mark.django_db
-
-
-def span(kind: str, name: str, **fields: Any) -> SpanData:
-    fields.setdefault("duration_ms", 12)
-    return SpanData(kind=kind, name=name, started_at=timezone.now(), **fields)
-
-
-def tool_span(**fields: Any) -> SpanData:
-    fields.setdefault("arguments", {"order_number": "NW-1"})
-    fields.setdefault("result", {"orders": [{"number": "NW-1", "status": "in_transit"}]})
-    fields.setdefault("attributes", {"source": "Shopify", "read_at": "2026-11-26T10:42:07+00:00"})
-    return span("tool", "fetch_orders", **fields)
-
-
-def record_trace(draft: Draft, spans: list[SpanData], **fields: Any) -> Trace:
-    """Store a trace for `draft` through the real audit service."""
-    data = TraceData(
-        provider="rules",
-        model="rules-v1",
-        prompt_version="v1",
-        plan={"stage": "on", "arm": "treatment", "available_tools": ["fetch_orders"]},
-        outcome="answered",
-        iterations=2,
-        tool_calls_count=sum(s.kind == "tool" for s in spans),
-        tools_used=["fetch_orders"],
-        tokens_in=10,
-        tokens_out=20,
-        latency_ms=120,
-        spans=spans,
-    )
-    for key, value in fields.items():
-        setattr(data, key, value)
-    return trace_record(draft=draft, data=data)
-
-
-def grounding_span(label: str, unverified: list[dict[str, Any]]) -> SpanData:
-    return span(
-        "guardrail",
-        "grounding_check",
-        result={"label": label, "unverified": unverified},
-    )
 
 
 # --- done-point 3: the same number of queries with 1 span and with 20 ----------------------

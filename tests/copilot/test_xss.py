@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from copilot.models import Draft
 from tests.conftest import ROOT
-from tests.copilot.test_workspace import grounding_span, record_trace, span, tool_span
 from tests.factories import CustomerFactory, DraftFactory, TicketFactory
+from tests.traces import grounding_span, record_trace, span, tool_span
 
 pytestmark = pytest.mark.django_db
 
