@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from copilot.retry_after import parse_retry_after
-from orders.connectors.base import ConnectorCircuitOpen, ConnectorUnavailable
+from orders.connectors.base import ConnectorAuthError, ConnectorCircuitOpen, ConnectorUnavailable
 from orders.connectors.http import CircuitBreaker, HttpClient, HttpPolicy
 from tests.conftest import REDIS_URL, ROOT, _redis_reachable, require
 
@@ -89,7 +89,7 @@ def test_only_one_caller_probes_a_half_open_circuit():
 def test_auth_failures_do_not_open_the_circuit(prestashop):
     http = client(prestashop)  # wrong key for the fake
     for _ in range(3):
-        with pytest.raises(Exception, match="credentials"):
+        with pytest.raises(ConnectorAuthError, match="credentials"):
             get(http)
     assert http.breaker.state() == "closed"
 

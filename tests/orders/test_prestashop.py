@@ -11,6 +11,7 @@ import pytest
 from orders.connectors.base import (
     ConnectorAuthError,
     ConnectorBadResponse,
+    ConnectorRateLimited,
     ConnectorTimeout,
     ConnectorUnavailable,
 )
@@ -203,7 +204,7 @@ def test_retry_after_beyond_the_deadline_is_not_waited_for(prestashop):
     prestashop.retry_after = "30"
     prestashop.fail("429", times=None)
 
-    with pytest.raises(Exception) as error:
+    with pytest.raises(ConnectorRateLimited) as error:
         connector(prestashop).orders_for_customer(email="bob@example.com", limit=3, timeout=1)
     assert error.value.code == "order_source_throttled"
     assert len(prestashop.requests) == 1
