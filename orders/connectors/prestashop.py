@@ -67,9 +67,8 @@ class PrestaShopConnector:
             auth=(api_key, ""),
             breaker=breaker,
         )
-        self._states: dict[str, dict[str, Any]] = {}
-        self._carriers: dict[str, dict[str, Any]] = {}
-        self._currencies: dict[str, str] = {}
+        # Order states, carriers and currencies rarely change: read once per connector.
+        self._reference: dict[tuple[str, str], dict[str, Any]] = {}
         self._customers_by_email: dict[str, list[str]] = {}
         self._emails_by_customer: dict[str, str] = {}
 
@@ -158,21 +157,14 @@ class PrestaShopConnector:
             self._emails_by_customer[customer_id] = str(rows[0].get("email", "")) if rows else ""
         return self._emails_by_customer[customer_id]
 
-    def _state(self, state_id: str, deadline: float) -> dict[str, Any]:
-        if state_id not in self._states:
-            self._states[state_id] = self._one("order_states", "order_state", state_id, deadline)
-        return self._states[state_id]
-
-    def _carrier(self, carrier_id: str, deadline: float) -> dict[str, Any]:
-        if carrier_id not in self._carriers:
-            self._carriers[carrier_id] = self._one("carriers", "carrier", carrier_id, deadline)
-        return self._carriers[carrier_id]
-
-    def _currency(self, currency_id: str, deadline: float) -> str:
-        if currency_id not in self._currencies:
-            row = self._one("currencies", "currency", currency_id, deadline)
-            self._currencies[currency_id] = str(row.get("iso_code", ""))
-        return self._currencies[currency_id]
+    def _reference_row(
+        self, resource: str, singular: str, row_id: str, deadline: float
+    ) -> dict[str, Any]:
+        """One row of a reference resource (order_states, carriers, currencies), memoised."""
+        key = (resource, row_id)
+        if key not in self._reference:
+            self._reference[key] = self._one(resource, singular, row_id, deadline)
+        return self._reference[key]
 
     # --- normalization -------------------------------------------------------------------
     def _normalize_all(self, rows: list[dict], deadline: float) -> list[Order]:
@@ -196,14 +188,18 @@ class PrestaShopConnector:
 
     def _normalize(self, row: dict, order_carriers: list[dict], deadline: float) -> Order:
         try:
-            state = self._state(str(row["current_state"]), deadline)
+            state = self._reference_row(
+                "order_states", "order_state", str(row["current_state"]), deadline
+            )
             status = _status(str(row["current_state"]), state)
             shipments = []
             for carrier_row in order_carriers:
                 tracking = str(carrier_row.get("tracking_number") or "").strip()
                 if not tracking and status not in _SHIPPED:
                     continue  # PrestaShop creates the row at checkout, before anything ships
-                carrier = self._carrier(str(carrier_row["id_carrier"]), deadline)
+                carrier = self._reference_row(
+                    "carriers", "carrier", str(carrier_row["id_carrier"]), deadline
+                )
                 template = str(carrier.get("url") or "")
                 shipments.append(
                     Shipment(
@@ -230,7 +226,11 @@ class PrestaShopConnector:
                 ),
                 shipments=tuple(shipments),
                 total=Decimal(str(row["total_paid"])).quantize(Decimal("0.01")),
-                currency=self._currency(str(row["id_currency"]), deadline),
+                currency=str(
+                    self._reference_row(
+                        "currencies", "currency", str(row["id_currency"]), deadline
+                    ).get("iso_code", "")
+                ),
                 source_status=_localized(state.get("name")),
                 customer_email=self._customer_email(str(row["id_customer"]), deadline),
             )
