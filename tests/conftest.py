@@ -107,6 +107,15 @@ def _redis_reachable(url: str) -> bool:
         return False
 
 
+def database_url_of_tests() -> str:
+    """The URL of the PostgreSQL database pytest-django set up, for processes a test starts."""
+    db = connection.settings_dict
+    return (
+        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen]:
     """A real `celery worker` process consuming from Redis against the test database.
@@ -121,11 +130,9 @@ def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen]:
     from copilot.celery import app
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {
         **os.environ,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": database_url_of_tests(),
         "CELERY_BROKER_URL": REDIS_URL,
         "SECRET_KEY": "worker-test-key",
         "DEBUG": "0",

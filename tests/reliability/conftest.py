@@ -8,10 +8,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
-from django.db import connection
 
 from copilot.models import Brand
-from tests.conftest import REDIS_URL, _redis_reachable, artifacts_dir, require
+from tests.conftest import (
+    REDIS_URL,
+    _redis_reachable,
+    artifacts_dir,
+    database_url_of_tests,
+    require,
+)
 from tests.factories import CustomerFactory, DemoOrderFactory, DemoShipmentFactory
 from tests.fakes.slow_model import SlowModel
 from tests.reliability.processes import Worker, start_worker
@@ -33,15 +38,6 @@ FAST_RECOVERY_ENV = {
     "OPENAI_TIMEOUT_SECONDS": "5",
     "LOG_LEVEL": "INFO",
 }
-
-
-def test_database_url() -> str:
-    """The URL of the database pytest-django set up, for processes the test starts."""
-    db = connection.settings_dict
-    return (
-        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}"
-    )
 
 
 def _forget_broker_pools() -> None:
@@ -103,7 +99,7 @@ def workers(request: pytest.FixtureRequest) -> Iterator[Callable[..., Worker]]:
     ) -> Worker:
         n = next(counter)
         worker = start_worker(
-            database_url=database_url or test_database_url(),
+            database_url=database_url or database_url_of_tests(),
             broker_url=broker_url,
             log_path=artifacts_dir() / f"{request.node.name}-worker-{n}.log",
             concurrency=concurrency,

@@ -20,7 +20,7 @@ from copilot import services
 from copilot.models import Draft
 from tests.factories import DraftFactory, TicketFactory
 from tests.reliability.conftest import model_env
-from tests.reliability.processes import wait_until
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.services, pytest.mark.postgres]
 

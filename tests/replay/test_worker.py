@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +9,7 @@ from django.utils import timezone
 from copilot.models import Role
 from replay.models import ReplayResult, ReplayRun
 from tests.conftest import artifacts_dir
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -33,12 +32,12 @@ def test_a_worker_replays_every_chunk_and_the_poll_only_reads(
     page = lead.get(response["Location"]).content.decode()
     assert 'hx-get="{}"'.format(reverse("replay:progress", args=[brand.slug, run.pk])) in page
 
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        run.refresh_from_db()
-        if run.status == ReplayRun.Status.DONE:
-            break
-        time.sleep(0.2)
+    wait_until(
+        lambda: ReplayRun.objects.filter(pk=run.pk, status=ReplayRun.Status.DONE).exists(),
+        timeout=30,
+        what="the replay run done",
+    )
+    run.refresh_from_db()
     assert (run.status, run.done, run.total) == (ReplayRun.Status.DONE, 5, 5)
     assert ReplayResult.objects.filter(item__run=run).count() == 5
     assert all("NW-80" in r.text for r in ReplayResult.objects.filter(item__run=run))

@@ -5,7 +5,6 @@ cache, as production processes must, so waffle's flushes reach the worker."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from django.urls import reverse
@@ -18,6 +17,7 @@ from rollout.flags import KILL_SWITCH
 from rollout.models import RolloutChange
 from tests.conftest import REDIS_URL, _redis_reachable, artifacts_dir, require
 from tests.factories import CustomerFactory
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -37,16 +37,6 @@ def shared_cache(settings):
 @pytest.fixture
 def worker(shared_cache, celery_worker_process):
     return celery_worker_process
-
-
-def wait_for_trace(draft_id: int, timeout: float = 15.0) -> Trace:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        trace = Trace.objects.filter(draft_id=draft_id).first()
-        if trace:
-            return trace
-        time.sleep(0.02)
-    raise AssertionError(f"no trace for draft {draft_id} within {timeout} s")
 
 
 def lag(changed_at, trace: Trace) -> float:
@@ -70,7 +60,12 @@ def test_worker_plan_reflects_a_rollout_page_change_and_the_kill_switch_within_a
             customer_email=customer.email,
             customer_email_verified=True,
         )
-        return wait_for_trace(result.draft.pk)
+        draft_id = result.draft.pk
+        return wait_until(
+            lambda: Trace.objects.filter(draft_id=draft_id).first(),
+            interval=0.02,
+            what=f"a trace for draft {draft_id}",
+        )
 
     # The worker reads "off" first, so its cache holds the old state.
     assert next_run(0).plan["stage"] == "off"

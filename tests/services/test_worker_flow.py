@@ -11,18 +11,9 @@ from django.urls import reverse
 from audit.models import Trace
 from copilot.models import Draft, Role
 from tests.factories import DemoOrderFactory, DemoShipmentFactory
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def test_posted_ticket_is_drafted_by_the_worker_and_accepted_over_http(
@@ -53,7 +44,7 @@ def test_posted_ticket_is_drafted_by_the_worker_and_accepted_over_http(
     assert response.status_code == 202
     draft_id = response.json()["draft_id"]
 
-    draft = wait_for(lambda: Draft.objects.filter(pk=draft_id, status=Draft.Status.READY).first())
+    draft = wait_until(lambda: Draft.objects.filter(pk=draft_id, status=Draft.Status.READY).first())
     elapsed = time.monotonic() - started
     assert elapsed < 15
     assert "PGTRACK77" in draft.body

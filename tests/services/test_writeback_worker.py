@@ -18,7 +18,7 @@ from copilot.tasks import reply_delivery_sweep_task
 from tests.conftest import ROOT, artifacts_dir
 from tests.fakes import zendesk
 from tests.fakes.zendesk import FakeZendesk
-from tests.services.test_worker_flow import wait_for
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -65,7 +65,7 @@ def webhook_to_draft(client, brand, fake) -> Draft:
     )
     assert response.status_code == 202, response.content
     assert Ticket.objects.get().external_id == "zendesk:101"
-    return wait_for(
+    return wait_until(
         lambda: Draft.objects.filter(
             pk=response.json()["draft_id"], status=Draft.Status.READY
         ).first(),
@@ -115,7 +115,7 @@ def test_accepted_draft_is_posted_once_even_when_the_worker_is_killed_after_post
         # first. Either way the attempt reads the ticket back, finds the note and stops.
         time.sleep(3.5)
         reply_delivery_sweep_task.delay()
-        delivery = wait_for(
+        delivery = wait_until(
             lambda: ReplyDelivery.objects.filter(draft=draft, status="sent").first(), timeout=60
         )
     finally:
@@ -138,10 +138,10 @@ def test_failures_are_retried_by_the_worker_with_backoff_and_shown_on_the_ticket
 
     agent.post(reverse("draft_decide", args=[draft.pk, "accept"]), {"version": 1})
 
-    wait_for(lambda: ReplyDelivery.objects.filter(draft=draft, status="retrying").exists())
+    wait_until(lambda: ReplyDelivery.objects.filter(draft=draft, status="retrying").exists())
     page = agent.get(reverse("ticket", args=[draft.ticket_id])).content.decode()
     assert "Retrying" in page and "Zendesk answered 503" in page
-    delivery = wait_for(
+    delivery = wait_until(
         lambda: ReplyDelivery.objects.filter(draft=draft, status="sent").first(), timeout=40
     )
     assert delivery.attempts == 3 and delivery.last_error == ""
