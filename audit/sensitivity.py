@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from audit.models import AuditPolicy, Span, Trace
+from copilot.text import fold
 
 if TYPE_CHECKING:
     from audit.services import SpanData
@@ -21,12 +21,6 @@ AMOUNT = re.compile(
     rf"|(?:(?P<after>{_NUMBER})\s?(?:[€$£]|eur\b|euros?\b|usd\b|dollars?\b|gbp\b|chf\b))",
     re.IGNORECASE,
 )
-
-
-def _fold(text: str) -> str:
-    # audit sits below copilot.agent, so it folds accents itself rather than import intents.
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _parse_amount(raw: str) -> Decimal | None:
@@ -55,12 +49,12 @@ def amounts_in(text: str) -> list[Decimal]:
 def keywords_in(text: str, keywords: Iterable[str]) -> list[str]:
     """The keywords `text` contains as words (or word stems: 'refund' finds 'refunded'),
     ignoring case and accents."""
-    folded = _fold(text)
+    folded = fold(text)
     return [
         keyword
         for keyword in keywords
         if keyword.strip()
-        and re.search(rf"\b{re.escape(_fold(keyword.strip()))}\w*", folded) is not None
+        and re.search(rf"\b{re.escape(fold(keyword.strip()))}\w*", folded) is not None
     ]
 
 

@@ -15,10 +15,11 @@ signatures are removed first, so a long email is judged on what the customer wro
 from __future__ import annotations
 
 import re
-import unicodedata
 from enum import StrEnum
 from functools import lru_cache
 from typing import NamedTuple
+
+from copilot.text import fold
 
 
 class Topic(StrEnum):
@@ -55,12 +56,6 @@ def order_numbers_in(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _fold(text: str) -> str:
-    """Lower-case without accents, so 'où' and 'ou', 'reçu' and 'recu' match alike."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 _FRENCH_MARKERS = re.compile(
     r"\b(bonjour|bonsoir|salut|merci|commande|colis|je|j|mon|ma|mes|est|sont|pas|recu|livraison|"
     r"ou en est|quand|quel|quels|quelle|quelles|pourquoi|comment|cordialement|s'il vous plait|"
@@ -74,7 +69,7 @@ _ENGLISH_MARKERS = re.compile(
 
 def language_of(text: str, default: str = "en") -> str:
     """'fr' or 'en', whichever has more of its common words; `default` when neither shows."""
-    folded = _fold(text)
+    folded = fold(text)
     french = len(_FRENCH_MARKERS.findall(folded))
     english = len(_ENGLISH_MARKERS.findall(folded))
     if french == english:
@@ -101,7 +96,7 @@ _SIGN_OFF = re.compile(
 def customer_words(text: str) -> str:
     """`text` folded, without quoted earlier messages and without the sign-off and signature."""
     kept: list[str] = []
-    for line in _fold(text).splitlines():
+    for line in fold(text).splitlines():
         if line.lstrip().startswith(">") or _QUOTE_HEADER.match(line):
             break
         if kept and _SIGN_OFF.match(line):
