@@ -150,17 +150,24 @@ def tool_result_messages(request: dict[str, Any]) -> list[dict[str, Any]]:
 Responder = Callable[[dict[str, Any]], Reply]
 
 
-class OpenAIServer:
-    """A threaded HTTP server on 127.0.0.1 and a free port; use as a context manager."""
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # hundreds of drafts in flight connect at once
 
-    def __init__(self, responder: Responder | None = None, *, latency: float = 0.0) -> None:
+
+class OpenAIServer:
+    """A threaded HTTP server on 127.0.0.1 (a free port unless `port` is given); use as a
+    context manager, or `start()` and `stop()`."""
+
+    def __init__(
+        self, responder: Responder | None = None, *, latency: float = 0.0, port: int = 0
+    ) -> None:
         self.responder = responder
         self.latency = latency  # added before every answer
         self.requests: list[dict[str, Any]] = []
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property
@@ -222,13 +229,19 @@ class OpenAIServer:
 
         return Handler
 
-    def __enter__(self) -> OpenAIServer:
+    def start(self) -> OpenAIServer:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+    def __enter__(self) -> OpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 def one_tool_then_answer(name: str, arguments: dict[str, Any], answer: str) -> Responder:
