@@ -102,7 +102,7 @@ def test_edited_text_goes_out_as_a_public_reply_when_the_brand_says_so(brand, me
         assert [(p.ticket_id, p.text, p.public) for p in fake.posted] == [
             ("102", "Hello <Ana>,\nit ships today.", True)
         ]
-        assert fake.requests[-1][1] == "/api/v2/tickets/102/reply"
+        assert fake.requests[-1].path == "/api/v2/tickets/102/reply"
 
 
 def test_gorgias_gets_an_internal_note_carrying_the_delivery_key(brand, member):

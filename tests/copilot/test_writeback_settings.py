@@ -101,7 +101,7 @@ def test_test_connection_calls_the_helpdesk_and_shows_the_result(
 
         response = admin.post(reverse("helpdesk_test", args=[brand.slug]), HTTP_HX_REQUEST="true")
 
-        assert fake.requests[-1][1] == "/api/v2/users/me"
+        assert fake.requests[-1].path == "/api/v2/users/me"
     html = response.content.decode()
     assert response.status_code == 200 and html.lstrip().startswith('<p id="check-result"')
     assert badge in html and words in html

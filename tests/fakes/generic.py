@@ -31,7 +31,7 @@ class FakeGeneric(FakeHelpdesk):
                     for p in self.posted_on(ticket_id)
                 ]
             }
-        key = headers.get("Idempotency-Key", "")
+        key = headers.get("idempotency-key", "")
         earlier = [p for p in self.posted_on(ticket_id) if key and p.key == key]
         if earlier:
             return 200, {"id": earlier[0].id, "replayed": True}

@@ -1,5 +1,5 @@
-"""The shared core of the fake helpdesks: a real HTTP server on 127.0.0.1 (port 0) in a thread,
-an in-memory store of what was posted, scripted failures and a hold to freeze a response.
+"""The shared core of the fake helpdesks, on the fakes' HTTP server (`tests.fakes.base`): an
+in-memory store of what was posted, scripted failures and a hold to freeze a response.
 
 Each vendor module (zendesk.py, gorgias.py, freshdesk.py) routes the vendor's real paths and
 answers with the vendor's JSON shapes; the copilot's real clients talk to it over HTTP.
@@ -8,13 +8,13 @@ answers with the vendor's JSON shapes; the copilot's real clients talk to it ove
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.fakes.base import FakeServer, Recorded, Reply
 
 
 @dataclass
@@ -27,69 +27,32 @@ class Posted:
     at: float = field(default_factory=time.monotonic)
 
 
-class FakeHelpdesk:
-    """Subclasses set `label` and implement `route(method, path, body) -> (status, json)`."""
+class FakeHelpdesk(FakeServer):
+    """Subclasses set `label` and implement `route(method, path, body, headers) -> (status,
+    json)`; requests without the vendor's credentials get a 401."""
 
     label = "fake"
 
     def __init__(self, *, auth: tuple[str, str]) -> None:
+        super().__init__()
         self.auth = auth
         self.posted: list[Posted] = []
-        self.requests: list[tuple[str, str, float]] = []
         self.tickets: set[str] = {"101", "102", "103"}
         self.failures: list[int] = []  # statuses to answer the next writes with, in order
         self.hold = threading.Event()
         self.hold.set()  # cleared: a write is stored, then its answer waits until set again
         self.stored_while_held = threading.Event()
-        self._lock = threading.Lock()
         self._next_id = 9000
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _serve(self, method: str) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                fake.requests.append((method, self.path, time.monotonic()))
-                if not fake._authorized(self.headers.get("Authorization", "")):
-                    return self._answer(401, {"error": "Couldn't authenticate you"})
-                body = json.loads(raw) if raw else {}
-                status, payload = fake.route(method, self.path, body, self.headers)
-                self._answer(status, payload)
-
-            def _answer(self, status: int, payload: Any) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(data)
-
-            def do_GET(self) -> None:
-                self._serve("GET")
-
-            def do_POST(self) -> None:
-                self._serve("POST")
-
-            def do_PUT(self) -> None:
-                self._serve("PUT")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeHelpdesk:
-        self._thread.start()
-        return self
+    def handle(self, request: Recorded) -> Reply:
+        if not self._authorized(request.headers.get("authorization", "")):
+            return Reply(401, {"error": "Couldn't authenticate you"})
+        body = json.loads(request.body) if request.body else {}
+        return Reply(*self.route(request.method, request.path, body, request.headers))
 
     def __exit__(self, *exc: object) -> None:
         self.hold.set()
-        self.server.shutdown()
-        self.server.server_close()
+        super().__exit__(*exc)
 
     def _authorized(self, header: str) -> bool:
         scheme, _, value = header.partition(" ")
@@ -125,4 +88,4 @@ class FakeHelpdesk:
         return [p for p in self.posted if p.ticket_id == ticket_id]
 
     def write_times(self) -> list[float]:
-        return [at for method, _, at in self.requests if method in ("POST", "PUT")]
+        return [r.at for r in self.requests if r.method in ("POST", "PUT")]

@@ -124,7 +124,7 @@ def test_accepted_draft_is_posted_once_even_when_the_worker_is_killed_after_post
 
     assert (delivery.attempts, delivery.reconciled) == (2, True)
     assert [(p.ticket_id, p.text, p.public) for p in fake.posted] == [("101", draft.body, False)]
-    assert [m for m, _, _ in fake.requests if m == "PUT"] == ["PUT"]
+    assert [r.method for r in fake.requests if r.method == "PUT"] == ["PUT"]
     page = agent.get(reverse("ticket", args=[draft.ticket_id])).content.decode()
     assert "Posted" in page and "found already posted" in page
 
