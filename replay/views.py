@@ -111,8 +111,8 @@ def run_progress(request: HtmxHttpRequest, slug: str, run_id: int) -> HttpRespon
     replays the next chunk first: the poll is what moves the run, a chunk per second."""
     run = selectors.access_replay_run(request.user, slug, run_id)
     if request.method == "POST" and run.status == ReplayRun.Status.RUNNING and not has_workers():
-        run = services.replay_advance(run_id=run.pk)
-        run = selectors.access_replay_run(request.user, slug, run_id)
+        services.replay_advance(run_id=run.pk)
+        run = selectors.access_replay_run(request.user, slug, run_id)  # with its relations
     return render(request, "replay/run.html#run-body", _run_context(run))
 
 
