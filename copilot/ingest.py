@@ -147,9 +147,7 @@ def webhook_receive(*, kind: str, brand_slug: str, headers: Any, body: bytes) ->
     }
     try:
         with transaction.atomic():
-            row = WebhookEvent.objects.create(
-                **key, body=body.decode("utf-8", "replace"), sent_at=event.sent_at
-            )
+            # A repeated event fails the insert below and rolls the ticket's changes back.
             result = ticket_ingest(
                 brand=connection.brand,
                 external_id=connection.ticket_external_id(event.ticket_id),
@@ -162,8 +160,13 @@ def webhook_receive(*, kind: str, brand_slug: str, headers: Any, body: bytes) ->
                 customer_email_verified=event.customer_email_verified,
                 customer_name=event.customer_name,
             )
-            row.ticket, row.created_ticket = result.ticket, result.created
-            row.save(update_fields=["ticket", "created_ticket"])
+            WebhookEvent.objects.create(
+                **key,
+                body=body.decode("utf-8", "replace"),
+                sent_at=event.sent_at,
+                ticket=result.ticket,
+                created_ticket=result.created,
+            )
     except IntegrityError as error:
         if WebhookEvent.objects.filter(**key).exists():
             raise DuplicateEvent(

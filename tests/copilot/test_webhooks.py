@@ -75,6 +75,11 @@ def test_a_new_event_on_a_known_ticket_is_stored_but_makes_no_second_ticket(clie
     assert (first.status_code, second.status_code) == (202, 202)
     assert second.json() == {**first.json(), "created": False}
     assert Ticket.objects.count() == 1 and WebhookEvent.objects.count() == 2
+    # Each event row says whether it was the one that created the ticket.
+    assert list(WebhookEvent.objects.order_by("id").values_list("created_ticket", flat=True)) == [
+        True,
+        False,
+    ]
 
 
 @pytest.mark.django_db
