@@ -11,7 +11,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.http import Http404
 
 from audit import stats
@@ -25,7 +33,8 @@ from audit.models import (
     Trace,
     Verdict,
 )
-from copilot.models import Brand, Membership, Role, Ticket
+from copilot.models import Brand, Membership, Role, Ticket, roles_at_least
+from copilot.selectors import access_trace
 from rollout.assignment import CONTROL, TREATMENT
 
 TRACE_FIELDS = (
@@ -61,7 +70,7 @@ SPAN_FIELDS = (
     "attributes",
     "duration_ms",
 )
-LEAD_ROLES = (Role.LEAD, Role.ADMIN)
+LEAD_ROLES = roles_at_least(Role.LEAD)
 PAGE_SIZE = 25  # a review queue is read a screen at a time; the page renders in a few ms
 # Below this many decided drafts in either arm the A/B report says "not enough data yet".
 MIN_DECIDED_PER_ARM = 30
@@ -108,21 +117,10 @@ def lead_brands(user: AbstractBaseUser) -> list[Brand]:
 
 def access_trace_for_lead(user: AbstractBaseUser, trace_id: int) -> Trace:
     """Trace `trace_id` with its spans and reviews, for a lead or admin of its brand; else 404."""
-    trace = (
-        Trace.objects.select_related("brand", "ticket", "draft")
-        .prefetch_related(
-            Prefetch("spans", queryset=Span.objects.order_by("seq")),
-            Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
-        )
-        .filter(
-            pk=trace_id,
-            brand__memberships__user=user,
-            brand__memberships__role__in=LEAD_ROLES,
-        )
-        .first()
+    trace = access_trace(user, trace_id, role=Role.LEAD)
+    prefetch_related_objects(
+        [trace], Prefetch("reviews", queryset=Review.objects.select_related("reviewer"))
     )
-    if trace is None:
-        raise Http404("No such trace.")
     return trace
 
 

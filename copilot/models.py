@@ -69,6 +69,11 @@ class Role(models.TextChoices):
 ROLE_RANK = {Role.AGENT: 1, Role.LEAD: 2, Role.ADMIN: 3}
 
 
+def roles_at_least(role: str) -> tuple[str, ...]:
+    """The roles that include `role`'s rights: `roles_at_least("lead")` is lead and admin."""
+    return tuple(r for r, rank in ROLE_RANK.items() if rank >= ROLE_RANK[Role(role)])
+
+
 class Membership(models.Model):
     """A user's role in one brand. Access to anything brand-scoped goes through this."""
 

@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, 
 from django.http import Http404, QueryDict
 
 from audit.models import Span, Trace
-from copilot.models import Brand, Draft, Membership, Message, Ticket
+from copilot.models import Brand, Draft, Membership, Message, Role, Ticket, roles_at_least
 
 INBOX_PAGE_SIZE = 50
 
@@ -32,8 +32,9 @@ def access_brand(user: AbstractBaseUser, slug: str, *, role: str = "agent") -> M
     return membership
 
 
-def _user_brand_ids(user: AbstractBaseUser) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).values("brand_id")
+def _user_brand_ids(user: AbstractBaseUser, role: str = Role.AGENT) -> QuerySet[Membership]:
+    """The brands where `user` has at least `role`."""
+    return Membership.objects.filter(user=user, role__in=roles_at_least(role)).values("brand_id")
 
 
 def access_ticket(user: AbstractBaseUser, ticket_id: int) -> Ticket:
@@ -64,11 +65,12 @@ def access_draft(user: AbstractBaseUser, draft_id: int) -> Draft:
     return draft
 
 
-def access_trace(user: AbstractBaseUser, trace_id: int) -> Trace:
+def access_trace(user: AbstractBaseUser, trace_id: int, *, role: str = Role.AGENT) -> Trace:
+    """Trace `trace_id` with its spans, for a member of its brand with at least `role`."""
     trace = (
         Trace.objects.select_related("brand", "ticket", "draft")
         .prefetch_related(Prefetch("spans", queryset=Span.objects.order_by("seq")))
-        .filter(pk=trace_id, brand_id__in=_user_brand_ids(user))
+        .filter(pk=trace_id, brand_id__in=_user_brand_ids(user, role))
         .first()
     )
     if trace is None:
