@@ -173,9 +173,10 @@ WAFFLE_CREATE_MISSING_SWITCHES = False
 WAFFLE_ENABLE_ADMIN_PAGES = False  # rollout.admin registers the BrandFlag and Switch pages
 
 # --- Celery ----------------------------------------------------------------------------
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 # With no broker the embedded mode runs tasks in-process, on commit, like a worker would.
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# (Celery still opens a producer for an eager task: the in-memory transport needs no host.)
+CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
