@@ -63,29 +63,19 @@ def joined(tmp_path: Path, *names: str) -> Path:
     return path
 
 
-def test_rules_provider_holds_on_held_out_long_french_and_misspelt_tickets(capsys, tmp_path):
-    path = joined(tmp_path, "held_out_decisions.jsonl", "held_out_decisions_2.jsonl")
+@pytest.mark.parametrize(
+    ("names", "n", "n_call"),
+    [
+        (("held_out_decisions.jsonl", "held_out_decisions_2.jsonl"), 100, 50),
+        (("held_out_decisions_blind.jsonl",), 22, 12),
+        (("blind_set_b.jsonl", "blind_set_c.jsonl", "blind_set_d.jsonl"), 520, 260),
+    ],
+    ids=["written-for-tests", "blind-A", "blind-B-C-D"],
+)
+def test_rules_provider_meets_the_bar_on_the_held_out_sets(capsys, tmp_path, names, n, n_call):
+    figures = evaluate(joined(tmp_path, *names), capsys)
 
-    figures = evaluate(path, capsys)
-
-    assert figures["n"] == 100 and figures["n_call"] == 50
-    assert figures["call_recall"] >= 0.95
-    assert figures["unnecessary_call_rate"] <= 0.03
-
-
-def test_blind_held_out_figures_do_not_regress(capsys):
-    figures = evaluate(DATA / "held_out_decisions_blind.jsonl", capsys)
-
-    assert figures["call_recall"] >= 0.95
-    assert figures["unnecessary_call_rate"] <= 0.03
-
-
-def test_rules_provider_meets_the_bar_on_the_later_held_out_sets_together(capsys, tmp_path):
-    path = joined(tmp_path, "blind_set_b.jsonl", "blind_set_c.jsonl", "blind_set_d.jsonl")
-
-    figures = evaluate(path, capsys)
-
-    assert figures["n"] == 520 and figures["n_call"] == 260
+    assert figures["n"] == n and figures["n_call"] == n_call
     assert figures["call_recall"] >= 0.95
     assert figures["unnecessary_call_rate"] <= 0.03
 
