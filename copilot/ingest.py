@@ -14,10 +14,7 @@ from django.http import HttpRequest
 from copilot.exceptions import CopilotError, InvalidIntake
 from copilot.helpdesks import VENDORS
 from copilot.helpdesks.base import (
-    BODY_MAX,
-    EXTERNAL_ID_MAX,
-    NAME_MAX,
-    SUBJECT_MAX,
+    LIMITS,
     BadSignature,
     DuplicateEvent,
     PayloadTooLarge,
@@ -88,13 +85,13 @@ def parse_ticket_payload(request: HttpRequest) -> dict[str, Any]:
             "'customer.email' is not an email address.", {"customer.email": "invalid"}
         )
     return {
-        "external_id": _text(payload, "external_id", max_length=EXTERNAL_ID_MAX, required=True),
-        "subject": _text(payload, "subject", max_length=SUBJECT_MAX),
-        "body": _text(payload, "body", max_length=BODY_MAX, required=True),
-        "customer_external_id": _text(customer, "external_id", max_length=EXTERNAL_ID_MAX),
+        "external_id": _text(payload, "external_id", max_length=LIMITS.external_id, required=True),
+        "subject": _text(payload, "subject", max_length=LIMITS.subject),
+        "body": _text(payload, "body", max_length=LIMITS.body, required=True),
+        "customer_external_id": _text(customer, "external_id", max_length=LIMITS.external_id),
         "customer_email": email,
         "customer_email_verified": verified,
-        "customer_name": _text(customer, "name", max_length=NAME_MAX),
+        "customer_name": _text(customer, "name", max_length=LIMITS.name),
     }
 
 

@@ -111,15 +111,21 @@ class HelpdeskTimeout(HelpdeskUnavailable):
     code = "helpdesk_timeout"
 
 
-# How long each field of an inbound ticket may be: the columns it is stored in (a helpdesk's
-# customer id gets a "kind:" prefix, hence the room under Customer.external_id's 120).
-EVENT_ID_MAX = 120  # WebhookEvent.event_id
-REMOTE_TICKET_ID_MAX = 60  # WebhookEvent.remote_ticket_id
-EXTERNAL_ID_MAX = 120  # Ticket.external_id, Customer.external_id
-REMOTE_CUSTOMER_ID_MAX = 100
-SUBJECT_MAX = 300  # Ticket.subject
-BODY_MAX = 100_000  # the first message; larger tickets are refused, not cut
-NAME_MAX = 200  # Customer.name
+@dataclass(frozen=True)
+class FieldLimits:
+    """How long each field of an inbound ticket may be: the columns it is stored in (a
+    helpdesk's customer id gets a "kind:" prefix, hence the room under Customer's 120)."""
+
+    event_id: int = 120  # WebhookEvent.event_id
+    remote_ticket_id: int = 60  # WebhookEvent.remote_ticket_id
+    external_id: int = 120  # Ticket.external_id, Customer.external_id
+    remote_customer_id: int = 100
+    subject: int = 300  # Ticket.subject
+    body: int = 100_000  # the first message; larger tickets are refused, not cut
+    name: int = 200  # Customer.name
+
+
+LIMITS = FieldLimits()
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from copilot.helpdesks.base import (
-    BODY_MAX,
-    EVENT_ID_MAX,
-    NAME_MAX,
-    REMOTE_CUSTOMER_ID_MAX,
-    REMOTE_TICKET_ID_MAX,
-    SUBJECT_MAX,
+    LIMITS,
     PooledClient,
     RemoteReply,
     TicketEvent,
@@ -41,14 +36,14 @@ def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float
         or flag(hook, "ticket_requester_verified")
     )
     return TicketEvent(
-        event_id=text(payload, "event_id", max_length=EVENT_ID_MAX, required=True),
-        ticket_id=text(hook, "ticket_id", max_length=REMOTE_TICKET_ID_MAX, required=True),
-        subject=text(hook, "ticket_subject", max_length=SUBJECT_MAX),
-        body=text(hook, "ticket_description", max_length=BODY_MAX, required=True),
-        customer_id=text(hook, "ticket_requester_id", max_length=REMOTE_CUSTOMER_ID_MAX),
+        event_id=text(payload, "event_id", max_length=LIMITS.event_id, required=True),
+        ticket_id=text(hook, "ticket_id", max_length=LIMITS.remote_ticket_id, required=True),
+        subject=text(hook, "ticket_subject", max_length=LIMITS.subject),
+        body=text(hook, "ticket_description", max_length=LIMITS.body, required=True),
+        customer_id=text(hook, "ticket_requester_id", max_length=LIMITS.remote_customer_id),
         customer_email=requester_email,
         customer_email_verified=verified,
-        customer_name=text(hook, "ticket_requester_name", max_length=NAME_MAX),
+        customer_name=text(hook, "ticket_requester_name", max_length=LIMITS.name),
         sent_at=sent_at,
     )
 

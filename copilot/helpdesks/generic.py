@@ -6,12 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from copilot.helpdesks.base import (
-    BODY_MAX,
-    EVENT_ID_MAX,
-    NAME_MAX,
-    REMOTE_CUSTOMER_ID_MAX,
-    REMOTE_TICKET_ID_MAX,
-    SUBJECT_MAX,
+    LIMITS,
     PooledClient,
     RemoteReply,
     TicketEvent,
@@ -35,14 +30,14 @@ def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float
     customer = obj(ticket, "customer")
     customer_email = email_field(customer, "email")
     return TicketEvent(
-        event_id=text(payload, "event_id", max_length=EVENT_ID_MAX, required=True),
-        ticket_id=text(ticket, "id", max_length=REMOTE_TICKET_ID_MAX, required=True),
-        subject=text(ticket, "subject", max_length=SUBJECT_MAX),
-        body=text(ticket, "body", max_length=BODY_MAX, required=True),
-        customer_id=text(customer, "id", max_length=REMOTE_CUSTOMER_ID_MAX),
+        event_id=text(payload, "event_id", max_length=LIMITS.event_id, required=True),
+        ticket_id=text(ticket, "id", max_length=LIMITS.remote_ticket_id, required=True),
+        subject=text(ticket, "subject", max_length=LIMITS.subject),
+        body=text(ticket, "body", max_length=LIMITS.body, required=True),
+        customer_id=text(customer, "id", max_length=LIMITS.remote_customer_id),
         customer_email=customer_email,
         customer_email_verified=bool(customer_email) and flag(customer, "email_verified"),
-        customer_name=text(customer, "name", max_length=NAME_MAX),
+        customer_name=text(customer, "name", max_length=LIMITS.name),
         sent_at=sent_at,
     )
 

@@ -6,12 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from copilot.helpdesks.base import (
-    BODY_MAX,
-    EVENT_ID_MAX,
-    NAME_MAX,
-    REMOTE_CUSTOMER_ID_MAX,
-    REMOTE_TICKET_ID_MAX,
-    SUBJECT_MAX,
+    LIMITS,
     BadSignature,
     PooledClient,
     RemoteReply,
@@ -48,20 +43,20 @@ def verify_and_parse(*, headers: Any, body: bytes, secret: str, tolerance: float
     ticket = obj(payload, "ticket")
     requester = obj(ticket, "requester")
     event_id = (
-        text(payload, "id", max_length=EVENT_ID_MAX)
-        or headers.get(INVOCATION, "").strip()[:EVENT_ID_MAX]
+        text(payload, "id", max_length=LIMITS.event_id)
+        or headers.get(INVOCATION, "").strip()[: LIMITS.event_id]
     )
     if not event_id:
         raise BadSignature(f"No event id: send 'id' in the body or the {INVOCATION} header.")
     return TicketEvent(
         event_id=event_id,
-        ticket_id=text(ticket, "id", max_length=REMOTE_TICKET_ID_MAX, required=True),
-        subject=text(ticket, "subject", max_length=SUBJECT_MAX),
-        body=text(ticket, "description", max_length=BODY_MAX, required=True),
-        customer_id=text(requester, "id", max_length=REMOTE_CUSTOMER_ID_MAX),
+        ticket_id=text(ticket, "id", max_length=LIMITS.remote_ticket_id, required=True),
+        subject=text(ticket, "subject", max_length=LIMITS.subject),
+        body=text(ticket, "description", max_length=LIMITS.body, required=True),
+        customer_id=text(requester, "id", max_length=LIMITS.remote_customer_id),
         customer_email=email_field(requester, "email"),
         customer_email_verified=flag(requester, "verified"),
-        customer_name=text(requester, "name", max_length=NAME_MAX),
+        customer_name=text(requester, "name", max_length=LIMITS.name),
         sent_at=sent_at,
     )
 
