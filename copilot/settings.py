@@ -118,6 +118,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
     }
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
+    # With server-side binding, psycopg prepares a statement once it has run this many times
+    # on a connection, so a draft's dozen queries skip PostgreSQL's parse and plan (about
+    # 3 ms per draft in bench/draft_overhead.py). "off" keeps Django's client-side binding,
+    # for a pooler that cannot hold prepared statements (PgBouncer in transaction mode
+    # before 1.21).
+    prepare_threshold = env_str("DATABASE_PREPARE_THRESHOLD", "5").strip().lower()
+    if prepare_threshold != "off":
+        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(prepare_threshold)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the dev server, the eager tasks and the tests share the file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
