@@ -14,8 +14,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from orders.models import OrderSource
-from orders.schema import DEFAULT_ALLOWED_FIELDS
+from orders.selectors import order_source_for
 
 if TYPE_CHECKING:
     from audit.services import SpanData
@@ -89,8 +88,7 @@ def _restrict_orders(result: dict[str, Any], allowed: frozenset[str]) -> dict[st
 
 def allowed_fields_for(brand: Brand) -> frozenset[str]:
     """The order fields this brand lets the trace keep."""
-    source = OrderSource.objects.filter(brand=brand).only("allowed_fields").first()
-    return frozenset(source.allowed_fields if source else DEFAULT_ALLOWED_FIELDS)
+    return frozenset(order_source_for(brand).allowed_fields)
 
 
 def redact_spans(spans: Iterable[SpanData], allowed: frozenset[str]) -> list[SpanData]:

@@ -94,9 +94,15 @@ def trace_as_dict(trace: Trace) -> dict[str, Any]:
 # --- access ------------------------------------------------------------------------------------
 
 
-def policy_for(brand_id: int) -> AuditPolicy:
-    """The brand's audit policy, or the defaults (unsaved) when it never set one."""
-    return AuditPolicy.objects.filter(brand_id=brand_id).first() or AuditPolicy(brand_id=brand_id)
+def policy_for(brand: Brand) -> AuditPolicy:
+    """The brand's audit policy, or the defaults (unsaved) when it never set one.
+
+    No query when `brand` was read with `select_related("audit_policy")`.
+    """
+    try:
+        return brand.audit_policy
+    except AuditPolicy.DoesNotExist:
+        return AuditPolicy(brand=brand)
 
 
 def is_lead_of(user: AbstractBaseUser, brand_id: int) -> bool:

@@ -90,7 +90,7 @@ def trace_record(*, draft: Draft, data: TraceData) -> Trace:
     )
     ticket_text = f"{ticket.subject}\n{ticket.customer_text()}"
     reasons = sensitive_reasons(
-        policy=policy_for(ticket.brand_id),
+        policy=policy_for(ticket.brand),
         ticket_text=ticket_text,
         customer=ticket.customer,
         spans=spans,
@@ -181,8 +181,12 @@ def utc_day(moment: dt.datetime) -> dt.date:
 def check_draft_not_held(*, draft: Draft, user: AbstractBaseUser) -> None:
     """Raise `DraftHeld` when `draft` is sensitive, its brand holds sensitive drafts, no lead
     approved it yet and `user` is not a lead of the brand (a lead's own send is approval)."""
-    trace = Trace.objects.filter(draft_id=draft.pk, sensitive=True).only("id", "brand_id").first()
-    if trace is None or not policy_for(trace.brand_id).hold_sensitive_drafts:
+    trace = (
+        Trace.objects.filter(draft_id=draft.pk, sensitive=True)
+        .select_related("brand__audit_policy")
+        .first()
+    )
+    if trace is None or not policy_for(trace.brand).hold_sensitive_drafts:
         return
     if Approval.objects.filter(trace_id=trace.pk).exists() or is_lead_of(user, trace.brand_id):
         return

@@ -68,7 +68,7 @@ def _trace_page(
     request: HtmxHttpRequest, trace_id: int, *, form: ReviewForm | None = None, status: int = 200
 ) -> HttpResponse:
     trace = selectors.access_trace_for_lead(request.user, trace_id)
-    policy = selectors.policy_for(trace.brand_id)
+    policy = selectors.policy_for(trace.brand)
     context = {
         "trace": trace,
         "ticket": trace.ticket,

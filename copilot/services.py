@@ -121,22 +121,24 @@ def draft_generate(*, draft_id: int, provider_name: str | None = None) -> Draft 
     the draft's final status are written in one transaction, so a draft that has its trace
     is no longer open and is left as it is (and Trace.draft is one-to-one besides).
     """
-    with transaction.atomic():
-        draft = (
-            Draft.objects.select_for_update()
-            .filter(pk=draft_id, status__in=Draft.OPEN_STATUSES)
-            .first()
-        )
-        if draft is None:
-            return None
-        draft.status = Draft.Status.GENERATING
-        draft.save(update_fields=["status", "updated_at"])
-
-    ticket = (
-        Ticket.objects.select_related("brand", "customer")
-        .prefetch_related("messages")
-        .get(pk=draft.ticket_id)
+    # Conditional UPDATEs claim and finish the draft: of two runs, only one changes the row.
+    claimed = Draft.objects.filter(pk=draft_id, status__in=Draft.OPEN_STATUSES).update(
+        status=Draft.Status.GENERATING, updated_at=timezone.now()
     )
+    if not claimed:
+        return None
+
+    # The brand's audit policy and allow-list come along for the trace written at the end;
+    # the order source's credentials stay unread (the tool reads its own source).
+    draft = (
+        Draft.objects.select_related(
+            "ticket__brand__audit_policy", "ticket__brand__order_source", "ticket__customer"
+        )
+        .defer("ticket__brand__order_source__credentials")
+        .prefetch_related("ticket__messages")
+        .get(pk=draft_id)
+    )
+    ticket = draft.ticket
     plan = plan_for(ticket)
     provider = provider_for(ticket.brand, provider_name)
     if connection.settings_dict["OPTIONS"].get("pool") and not connection.in_atomic_block:
@@ -151,19 +153,24 @@ def draft_generate(*, draft_id: int, provider_name: str | None = None) -> Draft 
         # After the draft is written, so nothing the shadow call returns can reach it.
         result.trace.spans.extend(shadow.run(ticket=ticket, plan=plan))
 
+    if result.ok:
+        draft.status, draft.body, draft.status_reason = Draft.Status.READY, result.text, ""
+    elif result.outcome == Trace.Outcome.BLOCKED:
+        draft.status, draft.status_reason = Draft.Status.BLOCKED, result.reason[:300]
+    else:
+        draft.status, draft.status_reason = Draft.Status.FAILED, result.reason[:300]
+    draft.updated_at = timezone.now()
     with transaction.atomic():
-        draft = Draft.objects.select_for_update().get(pk=draft_id)
-        if draft.status != Draft.Status.GENERATING:  # another run of this draft finished first
-            return draft
-        draft.ticket = ticket
-        trace_record(draft=draft, data=result.trace)
-        if result.ok:
-            draft.status, draft.body, draft.status_reason = Draft.Status.READY, result.text, ""
-        elif result.outcome == Trace.Outcome.BLOCKED:
-            draft.status, draft.status_reason = Draft.Status.BLOCKED, result.reason[:300]
-        else:
-            draft.status, draft.status_reason = Draft.Status.FAILED, result.reason[:300]
-        draft.save(update_fields=["status", "body", "status_reason", "updated_at"])
+        finished = Draft.objects.filter(pk=draft_id, status=Draft.Status.GENERATING).update(
+            status=draft.status,
+            body=draft.body,
+            status_reason=draft.status_reason,
+            updated_at=draft.updated_at,
+        )
+        if finished:
+            trace_record(draft=draft, data=result.trace)
+    if not finished:  # another run of this draft finished first
+        return Draft.objects.get(pk=draft_id)
     progress.progress_clear(draft_id=draft_id)
     logger.info(
         "copilot.draft.generated",

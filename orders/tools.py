@@ -127,15 +127,14 @@ def fetch_orders(ctx: ToolContext, arguments: dict[str, Any]) -> ToolOutput:
 
     try:
         source = _source(ctx)
+        connector = _connector(ctx, source)  # decrypts the source's credential, if it has one
+        timeout = ctx.remaining()
+        if timeout <= 0:
+            raise ToolError("deadline_exceeded", "No time left in this run.", retryable=False)
+        read, cached = _lookup(ctx, connector, number=number, email=email, timeout=timeout)
     except SecretUnreadable as error:
         logger.error("orders.fetch_orders.secret_unreadable", extra={"brand": ctx.brand.pk})
         raise ToolError(error.code, "The order source's credentials cannot be read.") from error
-    timeout = ctx.remaining()
-    if timeout <= 0:
-        raise ToolError("deadline_exceeded", "No time left in this run.", retryable=False)
-    try:
-        connector = _connector(ctx, source)
-        read, cached = _lookup(ctx, connector, number=number, email=email, timeout=timeout)
     except ConnectorError as error:
         logger.warning(
             "orders.fetch_orders.failed",

@@ -70,6 +70,27 @@ def test_generating_the_same_draft_twice_writes_one_trace(brand):
     assert draft.status == Draft.Status.READY
 
 
+def test_a_run_overtaken_by_another_run_of_its_draft_leaves_the_draft_and_writes_no_trace(
+    brand, monkeypatch
+):
+    draft = _draft(brand, Draft.Status.PENDING, 0)
+    run = services.engine.run
+
+    def overtaken(**kwargs):
+        result = run(**kwargs)
+        # Meanwhile a re-queued run of the same draft finished and stored its answer.
+        Draft.objects.filter(pk=draft.pk).update(
+            status=Draft.Status.READY, body="The other run's answer."
+        )
+        return result
+
+    monkeypatch.setattr(services.engine, "run", overtaken)
+    returned = services.draft_generate(draft_id=draft.pk)
+
+    assert (returned.status, returned.body) == (Draft.Status.READY, "The other run's answer.")
+    assert not Trace.objects.filter(draft=draft).exists()
+
+
 def test_a_broker_outage_at_enqueue_keeps_the_draft_for_the_sweeper(brand, monkeypatch):
     from kombu.exceptions import OperationalError
 
