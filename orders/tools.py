@@ -19,7 +19,7 @@ from django.utils.timezone import now
 from copilot.crypto import SecretUnreadable
 from copilot.tools import Tool, ToolContext, ToolError, ToolOutput, has_customer_context
 from orders.connectors import connector_for
-from orders.connectors.base import ConnectorError, OrderConnector
+from orders.connectors.base import ConnectorError, ConnectorNotConfigured, OrderConnector
 from orders.models import OrderSource
 from orders.schema import Order, normalize_order_number
 from orders.selectors import order_source_for
@@ -71,9 +71,27 @@ def _source(ctx: ToolContext) -> OrderSource:
     return ctx.memo[_MEMO_SOURCE]
 
 
+# What a connector is built from, read together so none of it is older than the rest.
+_CONNECTION_FIELDS = ("kind", "shop_url", "credentials", "timeout_seconds", "allowed_fields")
+
+
 def _connector(ctx: ToolContext, source: OrderSource) -> OrderConnector:
-    """One connector per run, so its own caches (states, carriers...) serve every call."""
+    """One connector per run, so its own caches (states, carriers...) serve every call.
+
+    A draft run reads the source with its credentials deferred; they are read here with the
+    settings they belong to, so an admin saving the source mid-run never pairs the old shop
+    URL with the new secret.
+    """
     if _MEMO_CONNECTOR not in ctx.memo:
+        if source.kind in OrderSource.CREDENTIAL_KEYS and "credentials" in (
+            source.get_deferred_fields()
+        ):
+            try:
+                source.refresh_from_db(fields=_CONNECTION_FIELDS)
+            except OrderSource.DoesNotExist:
+                raise ConnectorNotConfigured(
+                    "The brand's order source was removed while this draft was written."
+                ) from None
         ctx.memo[_MEMO_CONNECTOR] = connector_for(source)
     return ctx.memo[_MEMO_CONNECTOR]
 

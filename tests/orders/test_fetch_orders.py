@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from audit.models import Span, Trace
 from copilot import services as copilot_services
-from copilot.models import Draft, Role
+from copilot.models import Brand, Draft, Role
 from copilot.tools import ToolContext, ToolError
 from orders.models import OrderSource
 from orders.tools import fetch_orders
@@ -332,6 +332,54 @@ def test_no_time_left_makes_no_request(brand, shopify):
     with pytest.raises(ToolError) as error:
         fetch_orders(ctx, {})
     assert error.value.code == "deadline_exceeded"
+    assert shopify.requests == []
+
+
+def run_context(brand_pk: int, customer) -> ToolContext:
+    """A tool context as a draft run builds it: the source read with its brand, its
+    credentials deferred."""
+    brand = (
+        Brand.objects.select_related("order_source")
+        .defer("order_source__credentials")
+        .get(pk=brand_pk)
+    )
+    return ToolContext(
+        brand=brand,
+        ticket=TicketFactory(brand=brand, customer=customer),
+        customer=customer,
+        ticket_order_numbers=(),
+        deadline=time.monotonic() + 5,
+    )
+
+
+def test_source_saved_mid_run_is_read_whole_not_half_old(brand, shopify):
+    source = OrderSourceFactory(
+        brand=brand, kind="shopify", shop_url="https://old.invalid", credentials={}
+    )
+    customer = CustomerFactory(brand=brand, email="ana@example.com")
+    ctx = run_context(brand.pk, customer)
+    # The admin fixes the URL and the token while the draft waits on the model.
+    OrderSource.objects.filter(pk=source.pk).update(shop_url=shopify.shop_url)
+    source.credentials = {"access_token": TOKEN}
+    source.save(update_fields=["credentials"])
+
+    data = fetch_orders(ctx, {}).data
+
+    assert data["orders"] and len(shopify.requests) == 1
+
+
+def test_source_removed_mid_run_is_a_structured_error(brand, shopify):
+    source = OrderSourceFactory(
+        brand=brand, kind="shopify", shop_url=shopify.shop_url, credentials={"access_token": TOKEN}
+    )
+    customer = CustomerFactory(brand=brand, email="ana@example.com")
+    ctx = run_context(brand.pk, customer)
+    OrderSource.objects.filter(pk=source.pk).delete()
+
+    with pytest.raises(ToolError) as error:
+        fetch_orders(ctx, {})
+
+    assert error.value.code == "order_source_not_configured"
     assert shopify.requests == []
 
 
