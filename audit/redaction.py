@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from orders.models import OrderSource
+from orders.schema import DEFAULT_ALLOWED_FIELDS
 from orders.selectors import order_source_for
 
 if TYPE_CHECKING:
@@ -87,8 +89,17 @@ def _restrict_orders(result: dict[str, Any], allowed: frozenset[str]) -> dict[st
 
 
 def allowed_fields_for(brand: Brand) -> frozenset[str]:
-    """The order fields this brand lets the trace keep."""
-    return frozenset(order_source_for(brand).allowed_fields)
+    """The order fields this brand lets the trace keep.
+
+    When the brand's order source is not loaded yet, only its allow-list is read: storing a
+    trace never depends on decrypting the source's credentials.
+    """
+    if type(brand).order_source.is_cached(brand):
+        return frozenset(order_source_for(brand).allowed_fields)
+    stored = (
+        OrderSource.objects.filter(brand=brand).values_list("allowed_fields", flat=True).first()
+    )
+    return frozenset(DEFAULT_ALLOWED_FIELDS if stored is None else stored)
 
 
 def redact_spans(spans: Iterable[SpanData], allowed: frozenset[str]) -> list[SpanData]:

@@ -9,7 +9,7 @@ import pytest
 from audit.models import AuditPolicy, Span
 from audit.redaction import REDACTED, mask_text
 from audit.sensitivity import amounts_in, keywords_in
-from copilot.models import Draft
+from copilot.models import Brand, Draft
 from copilot.services import ticket_ingest
 from orders.schema import DEFAULT_ALLOWED_FIELDS
 from tests.factories import (
@@ -86,6 +86,19 @@ def test_contact_fields_the_brand_allows_are_kept(brand, make_trace):
     assert order["customer_email"] == "ana@example.com"
     assert order["phone"] == "+33 6 12 34 56 78"
     assert order["shipping_address"] == REDACTED
+
+
+def test_a_trace_is_stored_when_the_source_credentials_cannot_be_read(brand, make_trace, settings):
+    OrderSourceFactory(
+        brand=brand, allowed_fields=["number", "phone"], credentials={"access_token": "t"}
+    )
+    settings.COPILOT_ENCRYPTION_KEYS = ["a-key-the-secret-was-not-written-with"]
+    tool = span("tool", "fetch_orders", result={"orders": [_order()]})
+
+    trace = make_trace(Brand.objects.get(pk=brand.pk), spans=[tool], tool_calls_count=1)
+
+    order = trace.spans.get().result["orders"][0]
+    assert order["phone"] == "+33 6 12 34 56 78" and order["status"] == REDACTED
 
 
 @pytest.mark.django_db(transaction=True)
