@@ -121,7 +121,8 @@ def draft_generate(*, draft_id: int, provider_name: str | None = None) -> Draft 
     the draft's final status are written in one transaction, so a draft that has its trace
     is no longer open and is left as it is (and Trace.draft is one-to-one besides).
     """
-    # Conditional UPDATEs claim and finish the draft: of two runs, only one changes the row.
+    # Conditional UPDATEs claim and finish the draft: two runs may both claim an open draft
+    # (a sweeper re-queues one left `generating`), but only one finishes it and writes a trace.
     claimed = Draft.objects.filter(pk=draft_id, status__in=Draft.OPEN_STATUSES).update(
         status=Draft.Status.GENERATING, updated_at=timezone.now()
     )
