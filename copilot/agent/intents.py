@@ -8,8 +8,10 @@ the message is mapped (exactly, or within one typo for longer words) to a family
 "a thing that was ordered", "a refund", "where / status / tracking", "not received",
 "how long / when", "general information". A message needs the customer's own order data
 when it asks about the progress of *their* order, shipment or refund; questions about
-policies, options, fees or how to do something stay general. Quoted replies and
-signatures are removed first, so a long email is judged on what the customer wrote now.
+policies, options, fees or how to do something stay general, and so does a message from
+someone who has not ordered yet. Quoted replies and signatures are removed first, so a long
+email is judged on what the customer wrote now, unless it only chases the quoted message
+("just chasing the below"), which is then judged with it.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ ORDER_NUMBER = re.compile(
     r"""
     (?:
         \#\s?(?P<hash>[A-Z0-9][A-Z0-9-]{2,})                       # #1042, #DEMO-1042
-      | \b(?:order|commande|purchase|achat|bestellung|pedido)
+      | \b(?:order|commande|cmd|purchase|achat|bestellung|pedido)
         \s*(?:number|no\.?|nr\.?|num(?:e|é)ro|n°|n[o°]\.?|id)?\s*[:#]?\s*
         (?P<word>[A-Z]{0,6}-?\d{3,}[A-Z0-9-]*)                     # order 1042, commande n° 1042
       | \b(?P<prefixed>[A-Z]{2,6}-\d{3,})\b                        # DEMO-1042
@@ -81,14 +83,23 @@ def language_of(text: str, default: str = "en") -> str:
 
 _QUOTE_HEADER = re.compile(
     r"^\s*(?:on\b.{0,200}\bwrote\s*:|le\b.{0,200}\ba\s+ecrit\s*:|-{2,}\s*original message"
-    r"|-{2,}\s*message d'origine|from:\s|de\s*:\s|sent from my|envoye de mon)",
+    r"|-{2,}\s*message d'origine|-{2,}\s*message original|-{2,}\s*forwarded message"
+    r"|begin forwarded message|_{8,}\s*$|from:\s|de\s*:\s|sent from my|envoye de mon"
+    r"|get outlook for"
+    r"|(?:this|the)\s+(?:e-?mail|message)\b.{0,80}\bconfidential|ce\s+(?:message|courriel)\b.{0,80}"
+    r"\bconfidentiel)",
     re.IGNORECASE,
 )
 _SIGN_OFF = re.compile(
     r"^\s*(?:--\s*$|best(?:\s+regards)?[,!.]?\s*$|kind regards|regards[,!.]?\s*$|cheers[,!.]?\s*$"
     r"|thanks?(?:\s+you)?(?:\s+in\s+advance)?[,!.]?\s*$|many thanks[,!.]?\s*$"
     r"|sincerely|cordialement|bien cordialement|bien a vous|merci d'avance[,!.]?\s*$"
-    r"|merci[,!.]?\s*$|bonne journee[,!.]?\s*$)",
+    r"|merci[,!.]?\s*$|bonne journee[,!.]?\s*$|best wishes[,!.]?\s*$|warm(?:est)? regards"
+    r"|all the best[,!.]?\s*$|(?:meilleures\s+)?salutations[,!.]?\s*$|bises[,!.]?\s*$"
+    r"|yours\s+(?:sincerely|faithfully|truly)|respectfully[,!.]?\s*$|take care[,!.]?\s*$"
+    r"|thx[,!.]?\s*$"
+    r"|merci (?:beaucoup|a l'avance)[,!.]?\s*$|(?:bonne|belle) (?:soiree|journee)[,!.]?\s*$"
+    r"|veuillez agreer)",
     re.IGNORECASE,
 )
 
@@ -96,7 +107,7 @@ _SIGN_OFF = re.compile(
 def customer_words(text: str) -> str:
     """`text` folded, without quoted earlier messages and without the sign-off and signature."""
     kept: list[str] = []
-    for line in fold(text).splitlines():
+    for line in fold(text).replace("\u2019", "'").splitlines():
         if line.lstrip().startswith(">") or _QUOTE_HEADER.match(line):
             break
         if kept and _SIGN_OFF.match(line):
@@ -123,7 +134,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "refund": _words(
         "refund refunds refunded refunding reimbursement reimbursements reimburse reimbursed "
         "restitution rebate rebates compensation remboursement remboursements rembourse "
-        "rembourser avoir money"
+        "rembourser money"
     ),
     "status": _words(
         "status statut state etat progress processing update updates news nouvelles latest"
@@ -133,17 +144,19 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "arrive": _words(
         "arrive arrives arrived arriving arrival deliver delivered receive received "
         "recu recue recus recois recevoir recevrai livre livree livres arrivee arriver arrivera "
-        "coming came land landed parvenu parvenue"
+        "coming came land landed parvenu parvenue aurai"
     ),
     "ship": _words(
         "ship shipped shipping sent dispatched dispatch posted expedie expediee expedies "
         "courier carrier dpd ups dhl fedex usps gls evri hermes colissimo chronopost livreur "
-        "envoye envoyee expedition partie parti partira"
+        "envoye envoyee expedition partie parti partira transporteur transporteurs"
     ),
     "duration": _words("long soon period periods timeframe delai delais duree"),
     "when": _words("when quand date dates"),
     "where": _words("where"),
-    "wait": _words("waiting wait awaiting expect expecting expected attends attendre attente"),
+    "wait": _words(
+        "waiting wait awaiting expect expecting expected attends attendre attente prevu prevue"
+    ),
     "negation": _words(
         "not never haven hasn didn don doesn isn wasn hasnt havent didnt doesnt nothing "
         "pas jamais aucune aucun rien"
@@ -151,12 +164,13 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     # it should have happened by now
     "pending": _words("still yet toujours encore tjr tjrs tjs"),
     "processed": _words(
-        "processed process issued credited paid done traite traitee vire effectue effectuee"
+        "processed process issued credited paid done traite traitee vire effectue effectuee "
+        "lance lancee"
     ),
     # something went wrong on the way
     "trouble": _words(
         "stuck lost missing delayed late problem moved bloque perdu perdue retard probleme "
-        "manquant echec"
+        "manquant echec postponed rescheduled reporte reportee decale decalee"
     ),
     "returning": _words("return returns retour retours retourner"),
     # general questions: what is possible, what it costs, how it usually works
@@ -168,12 +182,13 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         "offert offerte difference guarantee general stock restock restocked restocking "
         "wholesale minimum quantities trade catalogue catalog retailers reseller revendeur "
         "partnership partenariat cutoff deadline limite collect pickup retrait retirer review "
-        "reviews feedback"
+        "reviews feedback avis tend tends cooling warranty warranties garantie coute coutent cout couts prix"
     ),
     # things a customer may not receive that are not a shipment
     "account": _words(
-        "email mail code reset activation password invoice invoices receipt confirmation newsletter "
-        "account verification bill facture address adresse profile details sms texts "
+        "email mail courriel code reset reinitialisation activation password invoice invoices "
+        "receipt confirmation newsletter "
+        "account compte comptes verification bill facture address adresse profile details sms texts "
         "notifications settings"
     ),
 }
@@ -184,7 +199,7 @@ _WORD_FAMILY: dict[str, str] = {
 _NOT_TYPOS = frozenset(
     _words(
         "good live lives loved there here older border truck trick stats states statue along belong lounge sound "
-        "soft shop ships shipper tracks whole words world cost writing staff"
+        "soft shop ships shipper tracks whole words world cost writing staff avoid relais relay"
     )
 )
 _FUZZY_MIN_LENGTH = 5
@@ -227,7 +242,8 @@ def _family_of(word: str) -> str | None:
             known_family != "thing" or len(known) != len(word) + 1
         ):
             continue
-        if _within_one_edit(word, known):
+        # A typo seldom hits the first letter, but may swap it with the second ('rtack').
+        if (word[0] == known[0] or word[1::-1] == known[:2]) and _within_one_edit(word, known):
             return known_family
     return None
 
@@ -239,14 +255,14 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"\b(?:got|came|made it)\s+(?:here|to me|to us)\b"
-            r"|\b(?:showed|shown|turned)\s+up\b|\breached\s+(?:me|us)\b"
+            r"|\b(?:showed|shown|turned)\s+up\b(?!\s+in\b)|\breached\s+(?:me|us)\b"
         ),
         " arrived ",
     ),
     (
         re.compile(
-            r"\b(?:get|gets|getting|come|comes|make it)\s+(?:here|to me|to us)\b"
-            r"|\b(?:show|shows|turn|turns)\s+up\b|\breach(?:es)?\s+(?:me|us)\b"
+            r"\b(?:get|gets|getting|come|comes|make it|be)\s+(?:here|to me|to us)\b"
+            r"|\b(?:show|shows|turn|turns)\s+up\b(?!\s+in\b)|\breach(?:es)?\s+(?:me|us)\b"
         ),
         " arrive ",
     ),
@@ -255,16 +271,50 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         " expected arrive ",
     ),
     (re.compile(r"\bno\s+sign\s+of\b"), " not arrived "),
+    (re.compile(r"\best\.\s*(?=delivery|arrival|ship|date)"), " estimated "),
+    # Time gone by since: "it's been two weeks", "ca fait une semaine".
+    (
+        re.compile(
+            r"\b(?:it'?s|it\s+has)\s+been\s+(?:over\s+|nearly\s+|almost\s+)?"
+            r"(?:\d+|a|an|one|two|three"
+            r"|four|five|six|ten|several|a\s+few)\s+(?:days?|weeks?|months?)\b"
+            r"|\b(?:ca|cela)\s+fait\s+(?:plus\s+d'|presque\s+)?(?:\d+|une|un|deux|trois|quinze|dix)"
+            r"\s*(?:jours?|semaines?|mois)\b"
+        ),
+        " still ",
+    ),
+    (re.compile(r"\ben\s+cours\b"), " status "),
+    (
+        re.compile(
+            r"\b(?:dispatch|shipping|shipment|tracking|delivery)\s+"
+            r"(?:e-?mail|notification|confirmation)s?\b"
+        ),
+        " ship notice ",
+    ),
+    (re.compile(r"\bupdate(?=\s+(?:it|them|my|the|our|this)\b)"), " change"),
+    # Idioms with a tracking word that follow no parcel: "keep track of", "la marche a suivre".
+    (re.compile(r"\bkeep\s+track\s+of\b|\bmarche\s+a\s+suivre\b"), " note "),
+    (re.compile(r"\bgood\s+news\b"), " "),
+    # "je n'arrive pas a trouver": cannot manage to, nothing about a delivery.
+    (re.compile(r"\barrive\s+(?:pas|plus)\s+a\b"), " cannot "),
+    (re.compile(r"\b(?:which|what)\s+day\b|\bquel\s+jour\b"), " when "),
     (re.compile(rf"{_NOT}\s+come\b"), " not arrive "),
     (re.compile(r"\bstill\s+no\b"), " still not "),
     (
         re.compile(
             r"\b(?:go|goes|went|gone)\s+out\b|\b(?:has|have|did)\s+(?:it|they)\s+left\b"
-            r"|\bleft\s+the\s+warehouse\b"
+            r"|\bleft\s+(?:the|your|their)\s+(?:warehouse|depot)\b"
         ),
         " shipped ",
     ),
     (re.compile(r"\b(?:will|gonna|going\s+to)\s+come\b"), " arrive "),
+    (re.compile(r"\b(?:will|would)\s+(?:it|they)\s+make\s+it\b"), " will it arrive "),
+    (
+        re.compile(
+            r"\b(?:am|are|will)\s+(?:i|we)\s+(?:\w+\s+)?(?:getting|get|receive|receiving)\b"
+        ),
+        " arrive ",
+    ),
     (re.compile(r"\bthan\s+(?:i\s+|we\s+)?expected\b"), " "),
     (
         re.compile(r"\bout\s+for\s+delivery\b|\bfailed\s+delivery\b|\bdelivery\s+failed\b"),
@@ -284,7 +334,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"\bwhat(?:'?s|\s+is)\s+(?:happening|going\s+on)\b|\bany\s+(?:news|updates?|word)\b"
-            r"|\bou\s+(?:il|elle|ils|elles|ca)\s+en\s+est\b"
+            r"|\bou\s+(?:il|elle|ils|elles|ca)\s+en\s+est\b|\ben\s+est\s+ou\b"
+            r"|\bwhat(?:\s+has|'?s)?\s+happened\s+(?:to|with)\b"
         ),
         " status ",
     ),
@@ -302,12 +353,15 @@ _FOLLOW_ORDER = r"(?!track|trace|check|see|know|find|follow|locate|do\s+(?:it|th
 _HOW_TO = re.compile(
     rf"\bhow\s+(?:do|can|could|should|would)\s+(?:i|we|you)\s+{_FOLLOW_ORDER}\w+"
     rf"|\bhow\s+to\s+{_FOLLOW_ORDER}\w+"
-    r"|\bwhere\s+(?:can|could|do|to)\s+i?\s*(?:buy|order|purchase|acquire|shop|earn|enter|set|add"
-    r"|leave|write|post|change|edit|update|sign|register|log)"
+    r"|\bwhere\b(?:\s+in\s+[^.?!]{0,30})?\s+(?:can|could|do|to|should)\s+i?\s*(?:buy|order|purchase"
+    r"|acquire|shop|earn|enter|set|add|leave|write|post|change|edit|update|sign|register|log"
+    r"|do\s+(?:that|this|it)\b)"
+    r"|\bou\s+(?:est-ce\s+que\s+)?(?:je\s+peux|puis-je|peut-on|on\s+peut)\b"
 )
 # What the shop does for everyone: "do you ship to Germany", "vous livrez en Belgique".
 _SHOP_CAPABILITY = re.compile(
-    r"\b(?:which|what|quels?|quelles?)\s+(?:carriers?|couriers?|transporteurs?)\b|"
+    r"\b(?:which|what|quels?|quelles?)\s+(?:carriers?|couriers?|transporteurs?)\b"
+    r"(?!\s+(?:has|have|is\s+delivering|is\s+bringing)\s+(?:it|them|my))|"
     r"\b(?:do|does)\s*(?:you|u|ya)\s+(?:guys\s+)?(?:ship|deliv|send|post|use)"
     r"|\bvous\s+(?:passez\s+par|utilisez)\b"
     r"|\b(?:vous\s+)?(?:livrez|expediez|envoyez)\b"
@@ -317,11 +371,51 @@ _FEATURE = re.compile(
     r"\b(?:can\s+(?:i|we|you)|is\s+(?:it|there)|est-(?:il|ce)|peut-on|puis-je)\b"
     r".{0,60}\b(?:app|application|website|site|online|en ligne)\b"
 )
-# Questions about an order not placed yet: "if I order today", "si je commande avant midi".
+# An order not placed yet: "if I order today", "si je commande avant midi".
+_ORDER_NOT_PLACED = (
+    r"\bif\s+(?:i|we|u)\s+(?:order|buy|purchase|place)|\bsi\s+(?:je|j'|on)\s*(?:commande|passe|achete)"
+    r"|\bbefore\s+(?:i\s+|we\s+)?(?:order|buy|purchas)|\bavant\s+de\s+(?:commander|passer|acheter)"
+)
+# Questions about what would happen, or about another time than this order.
 _HYPOTHETICAL = re.compile(
-    r"\bif\s+(?:i|we|u)\s+(?:order|buy|purchase|place|send)|\bsi\s+(?:je|j'|on)\s*(?:commande|passe|achete)"
-    r"|\bin\s+(?:the\s+)?future\b|\bnext\s+time\b|\bprochaine\s+fois\b"
-    r"|\bonce\s+(?:it|they|an?|the)\b[^.?!]{0,30}\b(?:arrives?|is\s+delivered)\b|\bbefore\s+(?:i\s+)?(?:order|buy|purchas)"
+    rf"{_ORDER_NOT_PLACED}|\bif\s+(?:i|we|u)\s+(?:send|pay)"
+    r"|\bin\s+(?:the\s+)?future\b|\bfuture\s+orders?\b|\bfutur(?:e|es|s)\b"
+    r"|\bnext\s+(?:time|orders?)\b|\bprochaine?s?\s+(?:fois|commandes?|achats?)\b"
+    r"|\b(?:if|si)\s+[^.?!]{0,40}\b(?:doesn'?t|does\s+not|don'?t|ne)\s+(?:\w+\s+)?"
+    r"(?:fit|suit|work|convient|va|plait)\b"
+    r"|\bonce\s+(?:it|they|an?|the)\b[^.?!]{0,30}\b(?:arrives?|is\s+delivered)\b"
+    r"|\bif\s+(?:i|we|u)\s+(?:return|send\s+(?:it|them|\w+)?\s*back|exchange)"
+    r"|\bsi\s+(?:je|j'|on)\s*(?:retourne|renvoie|rends|echange)"
+    r"|\bif\s+(?:my|the|an?|your)\s+(?:order|basket|cart)\s+(?:is|costs?|comes\s+to|totals?)\b"
+    r"|\blast\s+time\b|\bla\s+derniere\s+fois\b"
+)
+# Gratitude for something done: "thanks for sorting out the late delivery".
+_THANKS_FOR = re.compile(
+    r"\b(?:thanks?|thank\s+you|merci)\s+(?:again\s+|beaucoup\s+|so\s+much\s+)?(?:for|pour)\b"
+)
+# "Does tracking come by text or email?": how notices reach anyone, not where theirs is.
+_CHANNEL_CHOICE = re.compile(
+    r"\b(?:by|via)\s+(?:text|sms|e-?mail)\s+or\b|\bor\s+(?:by\s+)?(?:text|sms|e-?mail)\s*\?"
+    r"|\bpar\s+(?:texto|sms|courriel|e-?mail|mail)\s+ou\b"
+    r"|\bou\s+par\s+(?:texto|sms|courriel|e-?mail|mail)\b"
+)
+# The customer has not ordered yet: "thinking of ordering", "je voudrais commander".
+_PLANS_TO_ORDER = re.compile(
+    rf"{_ORDER_NOT_PLACED}"
+    r"|\b(?:thinking\s+(?:of|about)|planning\s+(?:to|on)|looking\s+to|about\s+to|want\s+to|wanna"
+    r"|would\s+like\s+to|i'?d\s+like\s+to|hoping\s+to)\s+(?:order|buy|purchase|place\s+an?\s+order)"
+    r"|\b(?:looking\s+at|considering|thinking\s+of)\s+(?:buying|ordering|getting)\b"
+    r"|\b(?:i'?m|i\s+am|we'?re|we\s+are)\s+interested\s+in\b|\bbefore\s+(?:i|we)\s+commit\b"
+    r"|\b(?:would|'d)\s+love\s+to\s+(?:order|buy|try)\b"
+    r"|\b(?:je|j'|on)\s*(?:voudrais|veux|souhaite|souhaiterais|aimerais|compte|vais|pense)\s+"
+    r"(?:commander|acheter|passer\s+(?:une\s+)?commande)"
+)
+# "Chasing the below": the question is in the quoted or forwarded message.
+_FOLLOW_UP = re.compile(
+    r"\b(?:just|i'?m|am|still|again)\s+(?:chasing|following\s+up)\b"
+    r"|\b(?:chasing|following\s+up\s+on)\s+(?:this|the\s+below|my|our)\b"
+    r"|\b(?:my|ma|mon)\s+(?:e-?mail|message|mail|demande|request|question)\s+(?:below|ci-dessous)\b"
+    r"|\brelance\w*"
 )
 _NOT_YET_ORDERED = re.compile(
     rf"{_NOT}\s+(?:yet\s+|encore\s+)?(?:ordered|bought|purchased|commande|achete"
@@ -330,9 +424,14 @@ _NOT_YET_ORDERED = re.compile(
 
 # --- the order question -------------------------------------------------------------------
 
+# "I'd like to know whether...", "pouvez-vous me dire si...".
+_INDIRECT_QUESTION = (
+    r"\bwhether\b|\b(?:know|tell\s+me|confirm|savoir|dire)\s+(?:if|si|when|quand)\b"
+)
 # Asks whether something happened: "has it shipped", "est-ce que ... expédiées", "...?".
 _ASKS_WHETHER = re.compile(
-    r"\?|\b(?:has|have|did|is|was|were|will|are|r)\s+(?:it|they|he|she|this|that|these|those|my|our"
+    rf"\?|{_INDIRECT_QUESTION}"
+    r"|\b(?:has|have|did|is|was|were|will|are|r)\s+(?:it|they|he|she|this|that|these|those|my|our"
     r"|the|u)\b|\best-?ce\s+que?\b|-t-(?:il|elle)\b|\b(?:ont|sont|est)-(?:ils|elles|il|elle)\b"
 )
 _THANKS = re.compile(
@@ -363,6 +462,19 @@ def _with_phrases(text: str) -> str:
     return text
 
 
+# "I ordered a lamp", "j'ai commandé", "my husband placed this order": theirs, said another way.
+_THEY_ORDERED = re.compile(
+    r"(?<!if\s)\b(?:i|we|i've|we've|i\s+have|we\s+have)\s+(?:just\s+|recently\s+)?"
+    r"(?:ordered|bought|purchased|placed\s+an?\s+order)\b"
+    r"|\bplaced\s+(?:this|the|my|our)\s+order\b"
+    r"|\b(?:j'?ai|on\s+a|g)\s+(?:\w+\s+)?(?:commande|achete|passe\s+(?:une\s+)?commande)\b"
+)
+
+
+# "When is my sofa coming", not "when I go back to the page".
+_WHEN_ASKED = re.compile(r"\bwhen\s+(?!(?:i|we|you|u)\b)|\bquand\b")
+
+
 def _has_my_thing(text: str) -> bool:
     """'my order', 'ma commande', but not 'my order confirmation'."""
     return any(
@@ -383,13 +495,18 @@ _DELIVERED = re.compile(
 )
 
 
+# Not settled yet: "whether it will be delivered", "let me know if it arrived".
+_UNSETTLED = re.compile(rf"\bwill\b|{_INDIRECT_QUESTION}")
+
+
 def _reports_a_delivery(sentence: str, found: set[str]) -> bool:
     """'The parcel turned up this morning': something came; nothing is asked or amiss."""
     return (
         bool(_DELIVERED.search(sentence))
-        and not found & _ASKS_OR_MISSES
+        and not found & (_ASKS_OR_MISSES - {"when"})  # "it came when you said it would"
         and "duration" not in found
         and "?" not in sentence
+        and not _UNSETTLED.search(sentence)
     )
 
 
@@ -404,15 +521,36 @@ def _thanks_for_a_delivery(text: str, found: set[str]) -> bool:
     )
 
 
+def _explicit_order_question(sentence: str, found: set[str]) -> bool:
+    """'When will my washing machine be delivered, now it is back in stock?': their own
+    order asked after outright, whatever general word comes with it."""
+    return (
+        bool(_POSSESSIVE.search(sentence))
+        and bool(found & {"when", "where", "eta", "track", "status", "wait"})
+        and bool(found & {"thing", "arrive", "ship"})
+    )
+
+
+def _thanks_for_something_done(sentence: str, found: set[str]) -> bool:
+    """'Thanks for sorting out the late delivery': gratitude, nothing asked or still amiss."""
+    return (
+        bool(_THANKS_FOR.search(sentence))
+        and "?" not in sentence
+        and not found & {"pending", "negation", "wait"}
+    )
+
+
 def _set_aside(sentence: str) -> bool:
     """A sentence about policies, options, prices, the app, an order not placed yet, or
     one that says a delivery came: none asks about the progress of their order."""
     found = _families(sentence)
     return (
-        "general" in found
+        ("general" in found and not _explicit_order_question(sentence, found))
         or _reports_a_delivery(sentence, found)
+        or _thanks_for_something_done(sentence, found)
         or bool(_HYPOTHETICAL.search(sentence) or _FEATURE.search(sentence))
-        or bool(_HOW_TO.search(sentence) and not found & {"track", "eta", "wait", "where"})
+        or bool(_CHANNEL_CHOICE.search(sentence))
+        or bool(_HOW_TO.search(sentence) and not found & {"track", "eta", "wait"})
         or bool(_SHOP_CAPABILITY.search(sentence) and not _has_my_thing(sentence))
     )
 
@@ -420,16 +558,36 @@ def _set_aside(sentence: str) -> bool:
 def needs_order_data(text: str) -> bool:
     """Whether a good answer depends on this customer's own order, shipment or refund.
 
-    Sentences that ask something general or say a delivery came are set aside; what is left is judged as a whole
-    and sentence by sentence, so that an unrelated word elsewhere ("your app", "Mr Price",
-    "my account") neither makes nor silences the order question."""
-    words = _with_phrases(customer_words(text))
+    Sentences that ask something general or say a delivery came are set aside; what is
+    left is judged as a whole and sentence by sentence, so that an unrelated word elsewhere
+    ("your app", "Mr Price", "my account") neither makes nor silences the order question."""
+    words = customer_words(text)
+    if _asks_in(words):
+        return True
+    # A follow-up ("any news on the below?") asks again what the earlier message asked.
+    return bool(_FOLLOW_UP.search(words)) and _asks_in(_whole_thread(text))
+
+
+def _whole_thread(text: str) -> str:
+    """`text` folded with its quoted and forwarded messages, without the quote marks."""
+    lines = fold(text).replace("\u2019", "'").splitlines()
+    return "\n".join(re.sub(r"^\s*(?:>\s?)+", "", line) for line in lines)
+
+
+def _asks_in(words: str) -> bool:
+    """Whether the folded `words` ask about their order, shipment or refund."""
+    words = _with_phrases(words)
     found = _families(words)
-    if _NOT_YET_ORDERED.search(words) or _thanks_for_a_delivery(words, found):
-        return False
+    my_thing = _has_my_thing(words) or bool(_THEY_ORDERED.search(words))
     numbers = bool(order_numbers_in(words))
+    if (
+        _NOT_YET_ORDERED.search(words)
+        or _thanks_for_a_delivery(words, found)
+        or (_PLANS_TO_ORDER.search(words) and not (my_thing or numbers))
+    ):
+        return False
     context = _Context(
-        my_thing=_has_my_thing(words),
+        my_thing=my_thing,
         ordered="thing" in found or numbers,
         about_order=bool(found & {"thing", "ship", "arrive"}) or numbers,
         numbers=numbers,
@@ -471,7 +629,7 @@ def _asks_about_their_order(words: str, context: _Context, *, sentence: bool) ->
         return True
     if "where" in found and (context.about_order and (mine or _WHERE_IS.search(words))):
         return True
-    if _WHERE_IS.search(words) and mine:
+    if _WHERE_IS.search(words) and (mine or context.numbers):
         return True
     if _has_my_thing(words):
         # "my order", "ma commande": a question about their own order, not a general one.
@@ -496,6 +654,7 @@ def _asks_about_their_order(words: str, context: _Context, *, sentence: bool) ->
     if "when" in found and (
         found & {"arrive", "ship"}
         or (context.my_thing and "thing" in found)
+        or (own and "thing" in found and _WHEN_ASKED.search(words))
         or (context.numbers and context.about_order)
     ):
         return True

@@ -13,7 +13,15 @@ development set like any other and its test guards against regressions.
 | blind_set_b                    | 200 | 0.89 / 0.13                             |
 | blind_set_c                    | 160 | 0.975 / 0.15                            |
 | blind_set_d (hard negatives)   | 160 | 0.863 / 0.225                           |
-| blind_set_e (61 hard negatives)| 200 | 0.92 / 0.12 (not adjusted for since)    |
+| blind_set_e (61 hard negatives)| 200 | 0.92 / 0.12                             |
+| blind_set_f (dataset intents)  | 240 | 0.92 / 0.08                             |
+| blind_set_g (dataset intents)  | 240 | 0.98 / 0.04                             |
+| blind_set_h (dataset intents)  | 240 | 0.97 / 0.04                             |
+| blind_set_i (dataset intents)  | 240 | 0.98 / 0.06                             |
+
+Sets B to E lean on hard negatives (a general question after a delivery problem was
+solved); F to I keep the dataset's intents and labels, reworded as long threads, French
+and phone typing. Each was measured after the changes made for the sets before it.
 """
 
 from __future__ import annotations
@@ -69,8 +77,11 @@ def joined(tmp_path: Path, *names: str) -> Path:
         (("held_out_decisions.jsonl", "held_out_decisions_2.jsonl"), 100, 50),
         (("held_out_decisions_blind.jsonl",), 22, 12),
         (("blind_set_b.jsonl", "blind_set_c.jsonl", "blind_set_d.jsonl"), 520, 260),
+        (("blind_set_e.jsonl",), 200, 100),
+        (("blind_set_f.jsonl", "blind_set_g.jsonl"), 480, 200),
+        (("blind_set_h.jsonl", "blind_set_i.jsonl"), 480, 200),
     ],
-    ids=["written-for-tests", "blind-A", "blind-B-C-D"],
+    ids=["written-for-tests", "blind-A", "blind-B-C-D", "blind-E", "blind-F-G", "blind-H-I"],
 )
 def test_rules_provider_meets_the_bar_on_the_held_out_sets(capsys, tmp_path, names, n, n_call):
     figures = evaluate(joined(tmp_path, *names), capsys)
@@ -78,15 +89,6 @@ def test_rules_provider_meets_the_bar_on_the_held_out_sets(capsys, tmp_path, nam
     assert figures["n"] == n and figures["n_call"] == n_call
     assert figures["call_recall"] >= 0.95
     assert figures["unnecessary_call_rate"] <= 0.03
-
-
-def test_the_newest_blind_set_does_not_regress_from_its_first_measurement(capsys):
-    figures = evaluate(DATA / "blind_set_e.jsonl", capsys)
-
-    # Measured once, on wordings nobody tuned to: recall 92/100, 12 unnecessary calls of 100.
-    assert figures["n"] == 200 and figures["n_call"] == 100
-    assert figures["call_recall"] >= 0.92
-    assert figures["unnecessary_call_rate"] <= 0.12
 
 
 def test_csv_input_and_bad_rows(tmp_path, capsys):
@@ -163,7 +165,36 @@ def test_eval_decisions_runs_the_openai_provider_through_the_local_server(
         ("Bonjour, vous livrez en Belgique ?", False),
         ("Can you send me the tracking link again please", True),
         ("slt jai commandé une tente y a 10 jours et jai tjr rien, c normal??", True),
+        # Thanks for a problem solved, then a general question.
+        ("Thanks for sorting out the late parcel last week. How do I unsubscribe?", False),
+        # Not ordered yet: nothing of theirs to look up, whatever the question mentions.
+        ("I'm thinking of ordering the blue sofa. Is tracking sent by text or email?", False),
+        ("Bonjour, je voudrais commander une lampe, vous passez par quel transporteur ?", False),
+        # Their order asked after outright, with a general word beside it.
+        ("Now it's back in stock, when will my washing machine be delivered?", True),
+        # Indirect questions and French follow-ups.
+        ("I'd like to know whether the table will be delivered before Easter. Ref OH-1187", True),
+        ("Bonjour, où en est la commande n°55120 ?", True),
+        ("le remboursement devait arriver sous 48h, ça fait une semaine", True),
+        # A typo is seldom on the first letter: 'posts' is not 'costs'.
+        ("when will the dog beds and scratching posts i ordered arrive", True),
     ],
 )
 def test_each_sentence_is_judged_with_what_the_message_says(text, needed):
     assert needs_order_data(text) is needed
+
+
+def test_a_follow_up_asks_again_what_the_quoted_message_asked():
+    chase = (
+        "Just chasing my email below please.\n\n"
+        "On Mon, 3 Mar 2025, Ann Lee <ann@example.com> wrote:\n"
+        "> Hello, where is my order 4417? It was due on Friday."
+    )
+    answered = (
+        "Thanks, got it! Do you have the lamp in green?\n\n"
+        "On Mon, 3 Mar 2025, Shop <help@shop.example> wrote:\n"
+        "> Where is your order? Let us check: it is out for delivery."
+    )
+
+    assert needs_order_data(chase)
+    assert not needs_order_data(answered)
