@@ -37,7 +37,7 @@ ORDER_NUMBER = re.compile(
     r"""
     (?:
         \#\s?(?P<hash>[A-Z0-9][A-Z0-9-]{2,})                       # #1042, #DEMO-1042
-      | \b(?:order|commande|cmd|purchase|achat|bestellung|pedido)
+      | \b(?:order|commande|cmd|purchase|achat|bestellung|pedido|r[eé]f(?:[eé]rence)?)
         \s*(?:number|no\.?|nr\.?|num(?:e|é)ro|n°|n[o°]\.?|id)?\s*[:#]?\s*
         (?P<word>[A-Z]{0,6}-?\d{3,}[A-Z0-9-]*)                     # order 1042, commande n° 1042
       | \b(?P<prefixed>[A-Z]{2,6}-\d{3,})\b                        # DEMO-1042
@@ -104,12 +104,39 @@ _SIGN_OFF = re.compile(
 )
 
 
+# The line that closes a forwarded message pasted above the customer's own words.
+_SEPARATOR = re.compile(r"^\s*(?:-{5,}|_{5,}|={5,})\s*$")
+_GREETING = re.compile(
+    r"^\W*(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|bonjour|bonsoir|salut|coucou"
+    r"|madame|monsieur|allo)\b[^.?!]{0,40}$"
+)
+
+
 def customer_words(text: str) -> str:
-    """`text` folded, without quoted earlier messages and without the sign-off and signature."""
+    """`text` folded, without quoted earlier messages and without the sign-off and signature.
+
+    A reply written above a quote ends where the quote begins; one written below a quote or
+    a forwarded message (nothing of the customer's above it but a greeting) starts after it.
+    """
     kept: list[str] = []
+    quote: str | None = None  # inside a quote above the reply: ">" lines, or "" until a rule
     for line in fold(text).replace("\u2019", "'").splitlines():
-        if line.lstrip().startswith(">") or _QUOTE_HEADER.match(line):
-            break
+        quoted = line.lstrip().startswith(">")
+        if quote is not None:
+            if quoted:
+                quote = ">"
+                continue
+            if _SEPARATOR.match(line):
+                quote = None
+                continue
+            if not (quote == ">" and line.strip()):
+                continue
+            quote = None  # the first line of the reply below a "> " quote
+        elif quoted or _QUOTE_HEADER.match(line):
+            if any(part.strip() and not _GREETING.match(part) for part in kept):
+                break
+            quote = ">" if quoted else ""
+            continue
         if kept and _SIGN_OFF.match(line):
             break
         kept.append(line)
@@ -134,62 +161,66 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "refund": _words(
         "refund refunds refunded refunding reimbursement reimbursements reimburse reimbursed "
         "restitution rebate rebates compensation remboursement remboursements rembourse "
-        "rembourser money"
+        "rembourser money argent rma"
     ),
     "status": _words(
-        "status statut state etat progress processing update updates news nouvelles latest"
+        "status statut state etat progress processing update updates news nouvelles latest movement"
     ),
     "track": _words("track tracking tracked locate locating located suivi suivre localiser"),
-    "eta": _words("eta estimated"),
+    "eta": _words("eta estimated estime estimee estimes estimees"),
     "arrive": _words(
         "arrive arrives arrived arriving arrival deliver delivered receive received "
         "recu recue recus recois recevoir recevrai livre livree livres arrivee arriver arrivera "
-        "coming came land landed parvenu parvenue aurai"
+        "coming came land lands landing landed parvenu parvenue aurai"
     ),
     "ship": _words(
         "ship shipped shipping sent dispatched dispatch posted expedie expediee expedies "
         "courier carrier dpd ups dhl fedex usps gls evri hermes colissimo chronopost livreur "
-        "envoye envoyee expedition partie parti partira transporteur transporteurs"
+        "envoye envoyee expedition partie parti partira transporteur transporteurs driver"
     ),
     "duration": _words("long soon period periods timeframe delai delais duree"),
-    "when": _words("when quand date dates"),
+    "when": _words("when quand qd date dates"),
     "where": _words("where"),
     "wait": _words(
         "waiting wait awaiting expect expecting expected attends attendre attente prevu prevue"
     ),
     "negation": _words(
-        "not never haven hasn didn don doesn isn wasn hasnt havent didnt doesnt nothing "
+        "not never haven hasn didn don doesn isn wasn hasnt havent didnt doesnt isnt wasnt arent "
+        "werent nothing "
         "pas jamais aucune aucun rien"
     ),
     # it should have happened by now
     "pending": _words("still yet toujours encore tjr tjrs tjs"),
     "processed": _words(
         "processed process issued credited paid done traite traitee vire effectue effectuee "
-        "lance lancee"
+        "lance lancee confirmed confirme confirmee validated valide validee approved approuve"
     ),
     # something went wrong on the way
     "trouble": _words(
         "stuck lost missing delayed late problem moved bloque perdu perdue retard probleme "
-        "manquant echec postponed rescheduled reporte reportee decale decalee"
+        "manquant echec postponed rescheduled reporte reportee decale decalee repousse repoussee"
     ),
     "returning": _words("return returns retour retours retourner"),
     # general questions: what is possible, what it costs, how it usually works
     "general": _words(
         "options option methods method policy policies fee fees charge charges penalty "
-        "penalties cost costs price prices usually normally generally typically "
+        "penalties cost costs price prices usually normally generally typically habituel "
+        "habituels habituelle habituelles habituellement "
         "countries modes mode politique conditions frais tarif tarifs hiring job jobs career "
         "careers vacancy vacancies recrutement emploi candidature free gratuit gratuite "
         "offert offerte difference guarantee general stock restock restocked restocking "
         "wholesale minimum quantities trade catalogue catalog retailers reseller revendeur "
         "partnership partenariat cutoff deadline limite collect pickup retrait retirer review "
-        "reviews feedback avis tend tends cooling warranty warranties garantie coute coutent cout couts prix"
+        "reviews feedback avis commentaire commentaires tend tends cooling warranty warranties garantie coute coutent cout couts prix"
     ),
     # things a customer may not receive that are not a shipment
     "account": _words(
         "email mail courriel code reset reinitialisation activation password invoice invoices "
         "receipt confirmation newsletter "
         "account compte comptes verification bill facture address adresse profile details sms texts "
-        "notifications settings"
+        "notifications settings history historique login connexion identifiants username reply "
+        "replies response answer reponse communication communications marketing click clicking "
+        "clique cliquer bouton button bug"
     ),
 }
 _WORD_FAMILY: dict[str, str] = {
@@ -199,7 +230,8 @@ _WORD_FAMILY: dict[str, str] = {
 _NOT_TYPOS = frozenset(
     _words(
         "good live lives loved there here older border truck trick stats states statue along belong lounge sound "
-        "soft shop ships shipper tracks whole words world cost writing staff avoid relais relay"
+        "soft shop ships shipper tracks whole words world cost writing staff avoid relais relay "
+        "reviens revient agent agents shopping drivers nouvelle nouveau nouveaux"
     )
 )
 _FUZZY_MIN_LENGTH = 5
@@ -249,13 +281,17 @@ def _family_of(word: str) -> str | None:
 
 
 _WORD = re.compile(r"[a-z0-9$€£]+")
-_NOT = r"(?:\bnot|n'?t|\bnever|\bhavent|\bhasnt|\bdidnt|\bpas)"
+# "Don't", "dont", "n'ai pas" ... but not the end of "payment" or "remboursement".
+_NOT = (
+    r"(?:\bnot|n't|\b(?:do|does|did|is|was|are|were|have|has|had|ca|wo|could|would|should)nt"
+    r"|\bnever|\bpas)"
+)
 # Phrases that say in several words what one family word says; rewritten to that word first.
 _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"\b(?:got|came|made it)\s+(?:here|to me|to us)\b"
-            r"|\b(?:showed|shown|turned)\s+up\b(?!\s+in\b)|\breached\s+(?:me|us)\b"
+            r"|\b(?:showed|shown|turned)\s+up\b(?!\s+in\b)|\breached\s+(?:me|us)\b|\bcame\s+through\b"
         ),
         " arrived ",
     ),
@@ -267,7 +303,10 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         " arrive ",
     ),
     (
-        re.compile(r"\b(?:supposed|meant|due|expected)\s+to\s+(?:come|arrive|land|be\s+delivered)"),
+        re.compile(
+            r"\b(?:supposed|meant|due|expected)\s+to\s+(?:come|arrive|land|be\s+delivered)"
+            r"|\b(?:devai(?:t|ent)|cense(?:e|s|es)?)\s+(?:arriver|rentrer|etre\s+livree?s?)\b"
+        ),
         " expected arrive ",
     ),
     (re.compile(r"\bno\s+sign\s+of\b"), " not arrived "),
@@ -279,24 +318,86 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
             r"(?:\d+|a|an|one|two|three"
             r"|four|five|six|ten|several|a\s+few)\s+(?:days?|weeks?|months?)\b"
             r"|\b(?:ca|cela)\s+fait\s+(?:plus\s+d'|presque\s+)?(?:\d+|une|un|deux|trois|quinze|dix)"
-            r"\s*(?:jours?|semaines?|mois)\b"
+            r"\s*(?:jours?|semaines?|mois)\b|\b(?:it'?s|it\s+has)\s+been\s+(?:over\s+)?\d+\b"
         ),
         " still ",
     ),
     (re.compile(r"\ben\s+cours\b"), " status "),
     (
         re.compile(
+            r"\b(?:it'?s|we'?re\s+on|now\s+on)\s+(?:now\s+)?(?:working\s+|business\s+)?day\s+\d+\b"
+            r"|\bon\s+(?:en\s+)?est\s+a\s+(?:\d+|j\+?\d+)\b"
+        ),
+        " still ",
+    ),
+    # "Left with a neighbour": where exactly is the question.
+    (
+        re.compile(
+            r"\b(?:left|delivered)\s+(?:with|to)\s+(?:a|the|my|your)?\s*neighbou?rs?\b"
+            r"|\bchez\s+(?:un|le|mon|ma|la)\s+voisin"
+        ),
+        " status ",
+    ),
+    (
+        re.compile(
+            r"\bqu'est-ce\s+qui\s+se\s+passe\b|\bque\s+se\s+passe-t-il\b|\bsilence\s+radio\b"
+            r"|\b(?:is\s+)?anything\s+happening\b"
+        ),
+        " status ",
+    ),
+    (
+        re.compile(
+            r"\b(?:promised|due)\s+(?:for|on|by)\b|\b(?:promis|annonce)e?s?\s+(?:pour|le|sous)\b"
+        ),
+        " expected arrive ",
+    ),
+    (re.compile(r"\bwhat\s+time\b|\ba\s+quelle\s+heure\b"), " when "),
+    # Money owed said without the word: "no £ yet", "mon avoir", "the money back".
+    (re.compile(r"[$£€](?!\s?\d)|\b(?:mon|un|l'|cet|votre|d'un)\s*avoir\b"), " refund "),
+    # "How many days till my box shows up": how long for theirs (not for a delivery service).
+    (re.compile(r"\bhow\s+many\s+(?:more\s+)?days\b(?=[^.?!]*\b(?:my|our)\b)"), " how long "),
+    # "Christmas period": a season, not how long something takes.
+    (
+        re.compile(
+            r"\b(?:christmas|holiday|holidays|festive|summer|easter|sale|sales|busy)\s+period\b"
+            r"|\bperiode\s+des\s+fetes\b"
+        ),
+        " season ",
+    ),
+    # "J'ai toujours commandé": always, not still.
+    (re.compile(r"\btoujours\s+(?=(?:commande|achete|recu|eu|ete|paye)\b)"), " "),
+    (
+        re.compile(
             r"\b(?:dispatch|shipping|shipment|tracking|delivery)\s+"
             r"(?:e-?mail|notification|confirmation)s?\b"
+            r"|\b(?:e-?)?mails?\s+de\s+(?:suivi|confirmation|livraison|expedition)\b"
+            r"|\bnotifications?\s+de\s+suivi\b"
         ),
         " ship notice ",
     ),
     (re.compile(r"\bupdate(?=\s+(?:it|them|my|the|our|this)\b)"), " change"),
     # Idioms with a tracking word that follow no parcel: "keep track of", "la marche a suivre".
-    (re.compile(r"\bkeep\s+track\s+of\b|\bmarche\s+a\s+suivre\b"), " note "),
-    (re.compile(r"\bgood\s+news\b"), " "),
+    (re.compile(r"\bkeep\s+track\s+of\b|\b(?:marche|demarche|procedure)\s+a\s+suivre\b"), " note "),
+    (re.compile(r"\bgood\s+news\b|\blatest(?=\s+(?:order|purchase|parcel|delivery)\b)"), " "),
     # "je n'arrive pas a trouver": cannot manage to, nothing about a delivery.
-    (re.compile(r"\barrive\s+(?:pas|plus)\s+a\b"), " cannot "),
+    (re.compile(r"\barrive\s+(?:pas|plus|jamais)\s+a\b"), " cannot "),
+    (re.compile(r"\bpoint\s+d'interrogation\b|\bquestion\s+mark\b"), " ? "),
+    (re.compile(r"\b(?:log|sign)\s*(?:in|on)\b|\bse\s+connecter\b"), " login "),
+    # "Delivery date for my sofa", "le jour de livraison": when it comes.
+    (
+        re.compile(
+            r"\b(?:delivery|arrival|dispatch|shipping)\s+date\b"
+            r"|\b(?:date|jour)\s+(?:de\s+|d')(?:livraison|arrivee|expedition)\b"
+        ),
+        " when delivery ",
+    ),
+    (
+        re.compile(
+            r"\bnothing\s+to\s+worry\s+about\b|\b(?:no|without)\s+(?:any\s+)?(?:problems?|issues?)\b|\bsans\s+(?:probleme|souci)s?\b"
+        ),
+        " fine ",
+    ),
+    (re.compile(r"\bbouge\s+(?:plus|pas)\b"), " stuck "),
     (re.compile(r"\b(?:which|what)\s+day\b|\bquel\s+jour\b"), " when "),
     (re.compile(rf"{_NOT}\s+come\b"), " not arrive "),
     (re.compile(r"\bstill\s+no\b"), " still not "),
@@ -304,10 +405,23 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"\b(?:go|goes|went|gone)\s+out\b|\b(?:has|have|did)\s+(?:it|they)\s+left\b"
             r"|\bleft\s+(?:the|your|their)\s+(?:warehouse|depot)\b"
+            r"|\bon\s+(?:its|their|the|his|her)\s+way\b|\bon\s+the\s+(?:van|truck|lorry)\b"
+            r"|\ben\s+(?:route|chemin)\b"
         ),
         " shipped ",
     ),
-    (re.compile(r"\b(?:will|gonna|going\s+to)\s+come\b"), " arrive "),
+    (
+        re.compile(
+            r"\b(?:will|would|gonna|going\s+to)\s+come\b"
+            r"|\b(?:do|does|did|should|can|could)\s+(?:it|they|these|those|this|that)\s+come\b"
+            r"(?=\s*(?:[?.!,;]|$)|\s+(?:yet|soon|today|tomorrow|this|next|on|by|before|already)\b)"
+        ),
+        " arrive ",
+    ),
+    (
+        re.compile(r"\bwhen\s+(?:do|can|shall|would)\s+(?:i|we)\s+(?:get|receive)\b"),
+        " when arrive ",
+    ),
     (re.compile(r"\b(?:will|would)\s+(?:it|they)\s+make\s+it\b"), " will it arrive "),
     (
         re.compile(
@@ -316,6 +430,14 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         " arrive ",
     ),
     (re.compile(r"\bthan\s+(?:i\s+|we\s+)?expected\b"), " "),
+    # "Can you check on my refund?", "how's my order looking?"
+    (
+        re.compile(
+            r"\bcheck(?:ing)?\s+(?:up\s+)?on\b|\bverify\s+(?:if|whether)\b|\bverifier\s+si\b"
+            r"|\bhow(?:'?s|\s+is|\s+are)(?=\s+(?:my|our|the)\s+[^.?!]{0,30}\b(?:looking|going|coming\s+along)\b)"
+        ),
+        " status ",
+    ),
     (
         re.compile(r"\bout\s+for\s+delivery\b|\bfailed\s+delivery\b|\bdelivery\s+failed\b"),
         " status ",
@@ -331,6 +453,23 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile(r"\bnot\s+here\b"), " not arrive "),  # "my shoes r not here yet"
     (re.compile(rf"{_NOT}\s+(?:got|gotten|get)\b"), " not arrive "),
+    (re.compile(r"\bgot\s+(?=(?:my|our|the|it|them)\b)"), " received "),
+    # A delivery that took its time and is over: "it took 5 days to arrive".
+    (
+        re.compile(
+            r"\btook\s+[^.?!]{0,25}?\bto\s+(?:arrive|be\s+delivered)\b"
+            r"|\b(?:a|ont|avait|avaient)\s+mis\s+[^.?!]{0,25}?\ba\s+(?:arriver|etre\s+livree?s?)\b"
+        ),
+        " arrived ",
+    ),
+    # How long anyone may try or return something is a policy, not a delivery time.
+    (
+        re.compile(
+            r"\b(?:trial|return|returns|cooling[- ]off|retractation)\s+(?:period|window)\b"
+            r"|\bperiode\s+d'essai\b|\bdelai\s+de\s+(?:retractation|retour)\b"
+        ),
+        " policy ",
+    ),
     (
         re.compile(
             r"\bwhat(?:'?s|\s+is)\s+(?:happening|going\s+on)\b|\bany\s+(?:news|updates?|word)\b"
@@ -342,7 +481,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 _SENTENCE_BREAK = re.compile(r"(?<=[.?!;])\s+|\n+")
 _WHERE_IS = re.compile(
-    r"\bwhere(?:'?s|\s+(?:is|are|has|have|did)|\s+(?:the|my|our|this|that|it)\b[^.?!]{0,30}\b(?:is|are)\b)"
+    r"\bwhere(?:'?s|\s+(?:is|are|has|have|did)"
+    r"|\s+(?:the|my|our|this|that|it|order|\#)\b[^.?!]{0,30}\b(?:is|are)\b)"
     r"|\bou\s+(?:est|sont|en\s+est)\b"
 )
 
@@ -355,16 +495,19 @@ _HOW_TO = re.compile(
     rf"|\bhow\s+to\s+{_FOLLOW_ORDER}\w+"
     r"|\bwhere\b(?:\s+in\s+[^.?!]{0,30})?\s+(?:can|could|do|to|should)\s+i?\s*(?:buy|order|purchase"
     r"|acquire|shop|earn|enter|set|add|leave|write|post|change|edit|update|sign|register|log"
+    r"|submit|put|save|provide"
     r"|do\s+(?:that|this|it)\b)"
     r"|\bou\s+(?:est-ce\s+que\s+)?(?:je\s+peux|puis-je|peut-on|on\s+peut)\b"
+    r"|\bcomment\s+(?:je\s+(?:fais|peux)|faire|on\s+(?:fait|peut)|puis-je|est-ce\s+qu)"
 )
 # What the shop does for everyone: "do you ship to Germany", "vous livrez en Belgique".
 _SHOP_CAPABILITY = re.compile(
     r"\b(?:which|what|quels?|quelles?)\s+(?:carriers?|couriers?|transporteurs?)\b"
     r"(?!\s+(?:has|have|is\s+delivering|is\s+bringing)\s+(?:it|them|my))|"
-    r"\b(?:do|does)\s*(?:you|u|ya)\s+(?:guys\s+)?(?:ship|deliv|send|post|use)"
+    r"\b(?:do|does)\s*(?:you|u|ya)\s+(?:guys\s+)?(?:ship|deliv|send|post|use|offer|refund|accept)"
     r"|\bvous\s+(?:passez\s+par|utilisez)\b"
-    r"|\b(?:vous\s+)?(?:livrez|expediez|envoyez)\b"
+    r"|\b(?:vous\s+|vs\s+)?(?:livrez|expediez|envoyez|proposez|offrez|acceptez)\b"
+    r"|\b(?:vous|vs)\s+remboursez\b(?!-moi)"
 )
 # What the app or website lets anyone do: "can I track orders in the app?".
 _FEATURE = re.compile(
@@ -381,13 +524,16 @@ _HYPOTHETICAL = re.compile(
     rf"{_ORDER_NOT_PLACED}|\bif\s+(?:i|we|u)\s+(?:send|pay)"
     r"|\bin\s+(?:the\s+)?future\b|\bfuture\s+orders?\b|\bfutur(?:e|es|s)\b"
     r"|\bnext\s+(?:time|orders?)\b|\bprochaine?s?\s+(?:fois|commandes?|achats?)\b"
-    r"|\b(?:if|si)\s+[^.?!]{0,40}\b(?:doesn'?t|does\s+not|don'?t|ne)\s+(?:\w+\s+)?"
-    r"(?:fit|suit|work|convient|va|plait)\b"
+    r"|\bpour\s+la\s+prochaine\b|\bfor\s+(?:the\s+)?next\s+one\b"
+    r"|\b(?:if|si)\s+[^.?!]{0,40}\b(?:(?:doesn'?t|does\s+not|don'?t|ne)\s+(?:\w+\s+)?"
+    r"(?:fit|suit|work|convient|va|plait)|(?:convient|va|plait)\s+pas)\b"
     r"|\bonce\s+(?:it|they|an?|the)\b[^.?!]{0,30}\b(?:arrives?|is\s+delivered)\b"
     r"|\bif\s+(?:i|we|u)\s+(?:return|send\s+(?:it|them|\w+)?\s*back|exchange)"
     r"|\bsi\s+(?:je|j'|on)\s*(?:retourne|renvoie|rends|echange)"
     r"|\bif\s+(?:my|the|an?|your)\s+(?:order|basket|cart)\s+(?:is|costs?|comes\s+to|totals?)\b"
+    r"|\bsi\s+(?:une|un)\s+(?:commande|colis|panier|article)\b[^.?!,]{0,40}?\b(?:est|fait|coute|depasse)\b"
     r"|\blast\s+time\b|\bla\s+derniere\s+fois\b"
+    r"|\b(?:quand|lorsque|when(?:ever)?)\s+(?:je|j'|on|i|we)\s*(?:commande|order|achete|buy)\b"
 )
 # Gratitude for something done: "thanks for sorting out the late delivery".
 _THANKS_FOR = re.compile(
@@ -399,6 +545,10 @@ _CHANNEL_CHOICE = re.compile(
     r"|\bpar\s+(?:texto|sms|courriel|e-?mail|mail)\s+ou\b"
     r"|\bou\s+par\s+(?:texto|sms|courriel|e-?mail|mail)\b"
 )
+# What anyone may do: "est-ce qu'on peut être remboursé ?", "peut-on choisir le point relais ?"
+_ANYONE_MAY = re.compile(
+    r"\best-ce\s+qu'?on\s+peut\b|\bpeut-on\b|^\W*on\s+peut\b|\bcan\s+one\b|\b(?:quand|qd)\s+on\b"
+)
 # The customer has not ordered yet: "thinking of ordering", "je voudrais commander".
 _PLANS_TO_ORDER = re.compile(
     rf"{_ORDER_NOT_PLACED}"
@@ -407,6 +557,8 @@ _PLANS_TO_ORDER = re.compile(
     r"|\b(?:looking\s+at|considering|thinking\s+of)\s+(?:buying|ordering|getting)\b"
     r"|\b(?:i'?m|i\s+am|we'?re|we\s+are)\s+interested\s+in\b|\bbefore\s+(?:i|we)\s+commit\b"
     r"|\b(?:would|'d)\s+love\s+to\s+(?:order|buy|try)\b"
+    r"|\b(?:can|could|may)\s+(?:i|we)\s+(?:place\s+an?\s+order|order|buy|purchase)\b"
+    r"|\b(?:puis-je|je\s+peux|peut-on|on\s+peut)\s+(?:commander|passer\s+(?:une\s+)?commande|acheter)"
     r"|\b(?:je|j'|on)\s*(?:voudrais|veux|souhaite|souhaiterais|aimerais|compte|vais|pense)\s+"
     r"(?:commander|acheter|passer\s+(?:une\s+)?commande)"
 )
@@ -414,7 +566,14 @@ _PLANS_TO_ORDER = re.compile(
 _FOLLOW_UP = re.compile(
     r"\b(?:just|i'?m|am|still|again)\s+(?:chasing|following\s+up)\b"
     r"|\b(?:chasing|following\s+up\s+on)\s+(?:this|the\s+below|my|our)\b"
-    r"|\b(?:my|ma|mon)\s+(?:e-?mail|message|mail|demande|request|question)\s+(?:below|ci-dessous)\b"
+    r"|\b(?:my|the|ma|mon)\s+(?:e-?mail|message|mail|demande|request|question)s?\s+(?:below|ci-dessous)\b"
+    r"|\b(?:heard|had)\s+(?:nothing\s+)?back\b|\bno\s+(?:reply|response|answer)\b"
+    r"|\b(?:aucune|pas\s+(?:eu\s+)?de)\s+reponse\b"
+    r"|\b(?:never|not)\s+(?:got|received|had)\s+(?:an?|any)\s+(?:reply|answer|response)\b"
+    r"|\bany\s+(?:news|updates?)\s+on\s+(?:this|that|the\s+below)\b|\bstill\s+(?:nothing|waiting)\b"
+    r"|\btoujours\s+(?:rien|pas\s+de\s+nouvelles?)\b"
+    r"|\bsee\s+(?:below|my\s+(?:e-?mail|message))\b|\b(?:message|mail|e-?mail|courriel|demande)\s+ci-dessous\b|\b(?:second|third)\s+time\s+asking\b"
+    r"|\basking\s+again\b|\bsans\s+(?:suite|reponse)\b"
     r"|\brelance\w*"
 )
 _NOT_YET_ORDERED = re.compile(
@@ -437,8 +596,12 @@ _ASKS_WHETHER = re.compile(
 _THANKS = re.compile(
     r"\b(?:thanks?|thank you|thx|cheers|appreciated?|merci|remercie\w*|perfect|parfait|lovely)\b|👍"
 )
+_RETURNED = re.compile(
+    r"(?<!\bbe\s)\b(?:returned|sent\s+(?:it|them|\w+)\s+back|sent\s+back|posted\s+(?:it|them)\s+back"
+    r"|(?:ai|avons|a)\s+(?:renvoye|retourne|rendu)e?s?)\b"
+)
 _AMOUNT = re.compile(r"[$€£]\s?\d|\d\s?(?:[$€£]|dollars?|euros?|eur|usd)\b")
-_MY_THING = re.compile(r"\b(?:my|our|ma|mon|mes|notre|nos)\s+(\w+)(?:\s+(\w+))?")
+_MY_THING = re.compile(r"\b(?:my|our|ma|mon|mes|notre|nos)\s+(\w+)(?:\s+(\w+))?(?:\s+(\w+))?")
 _POSSESSIVE = re.compile(r"\b(?:my|our|mine|ma|mon|mes|notre|nos)\b")
 
 
@@ -448,6 +611,7 @@ class _Context(NamedTuple):
     my_thing: bool  # "my order", "ma commande" somewhere
     ordered: bool  # something they ordered, or an order number, is mentioned
     about_order: bool  # ... or a shipment or delivery is
+    about_refund: bool  # a refund is mentioned somewhere
     numbers: bool  # an order number is named
     refund_specific: bool  # an order number or an amount
 
@@ -465,9 +629,9 @@ def _with_phrases(text: str) -> str:
 # "I ordered a lamp", "j'ai commandé", "my husband placed this order": theirs, said another way.
 _THEY_ORDERED = re.compile(
     r"(?<!if\s)\b(?:i|we|i've|we've|i\s+have|we\s+have)\s+(?:just\s+|recently\s+)?"
-    r"(?:ordered|bought|purchased|placed\s+an?\s+order)\b"
+    r"(?:pre-?)?(?:ordered|bought|purchased|placed\s+an?\s+order)\b"
     r"|\bplaced\s+(?:this|the|my|our)\s+order\b"
-    r"|\b(?:j'?ai|on\s+a|g)\s+(?:\w+\s+)?(?:commande|achete|passe\s+(?:une\s+)?commande)\b"
+    r"|\b(?:j'?ai|on\s+a|g|ayant)\s+(?:\w+\s+)?(?:commande|achete|passe\s+(?:une\s+)?commande)\b"
 )
 
 
@@ -475,18 +639,39 @@ _THEY_ORDERED = re.compile(
 _WHEN_ASKED = re.compile(r"\bwhen\s+(?!(?:i|we|you|u)\b)|\bquand\b")
 
 
-def _has_my_thing(text: str) -> bool:
-    """'my order', 'ma commande', but not 'my order confirmation'."""
-    return any(
-        _family_of(match.group(1)) == "thing"
-        and (match.group(2) is None or _family_of(match.group(2)) != "account")
-        for match in _MY_THING.finditer(text)
+# "My last order": one before this, told as past experience.
+_PAST_ONE = frozenset(
+    _words(
+        "last previous earlier first old older past other derniere dernieres derniers precedente "
+        "precedentes precedents ancienne anciennes anciens ancien premiere premieres"
     )
+)
+
+
+# "Ma livraison" is theirs; "la livraison" alone is as often a general question.
+_DELIVERY = frozenset(_words("livraison livraisons"))
+
+
+def _has_my_thing(text: str) -> bool:
+    """'my order', 'my dog bed order', 'ma commande', but not 'my order confirmation' nor
+    'my last order'."""
+    for match in _MY_THING.finditer(text):
+        words = [word for word in match.groups() if word]
+        for index, word in enumerate(words):
+            if word in _PAST_ONE:
+                break
+            if _family_of(word) == "thing" or word in _DELIVERY:
+                following = words[index + 1] if index + 1 < len(words) else None
+                if following is None or _family_of(following) != "account":
+                    return True
+                break
+    return False
 
 
 _ASKS_OR_MISSES = frozenset(
     {"negation", "pending", "wait", "when", "where", "track", "eta", "status", "trouble"}
 )
+_PROGRESS = _ASKS_OR_MISSES | {"arrive", "ship", "duration"}
 
 
 _DELIVERED = re.compile(
@@ -496,7 +681,10 @@ _DELIVERED = re.compile(
 
 
 # Not settled yet: "whether it will be delivered", "let me know if it arrived".
-_UNSETTLED = re.compile(rf"\bwill\b|{_INDIRECT_QUESTION}")
+_UNSETTLED = re.compile(
+    rf"\bwill\b|{_INDIRECT_QUESTION}|\best-ce\s+que?\b"
+    r"|\b(?:sera|seront|serait|seraient|arrivera|arriveront|va\s+etre|vont\s+etre)\b"
+)
 
 
 def _reports_a_delivery(sentence: str, found: set[str]) -> bool:
@@ -550,6 +738,7 @@ def _set_aside(sentence: str) -> bool:
         or _thanks_for_something_done(sentence, found)
         or bool(_HYPOTHETICAL.search(sentence) or _FEATURE.search(sentence))
         or bool(_CHANNEL_CHOICE.search(sentence))
+        or bool(_ANYONE_MAY.search(sentence) and not _has_my_thing(sentence))
         or bool(_HOW_TO.search(sentence) and not found & {"track", "eta", "wait"})
         or bool(_SHOP_CAPABILITY.search(sentence) and not _has_my_thing(sentence))
     )
@@ -565,7 +754,22 @@ def needs_order_data(text: str) -> bool:
     if _asks_in(words):
         return True
     # A follow-up ("any news on the below?") asks again what the earlier message asked.
-    return bool(_FOLLOW_UP.search(words)) and _asks_in(_whole_thread(text))
+    return _follows_up(words) and _asks_in(_whole_thread(text))
+
+
+def _follows_up(words: str) -> bool:
+    """Whether the customer's own `words` chase an earlier message: they say so ("chasing
+    the below"), or they ask after progress without naming what ("it's been 12 days, what
+    happened to it?")."""
+    if _FOLLOW_UP.search(words):
+        return True
+    found = _families(_with_phrases(words))
+    return bool(found & {"pending", "status", "wait", "trouble"}) and not found & {
+        "thing",
+        "refund",
+        "account",
+        "general",
+    }
 
 
 def _whole_thread(text: str) -> str:
@@ -590,6 +794,7 @@ def _asks_in(words: str) -> bool:
         my_thing=my_thing,
         ordered="thing" in found or numbers,
         about_order=bool(found & {"thing", "ship", "arrive"}) or numbers,
+        about_refund="refund" in found,
         numbers=numbers,
         refund_specific=numbers or bool(_AMOUNT.search(words)),
     )
@@ -602,6 +807,8 @@ def _asks_in(words: str) -> bool:
 def _asks_about_their_order(words: str, context: _Context, *, sentence: bool) -> bool:
     """Whether `words` (no general question among them; one `sentence` or several) ask
     about the progress of their order, shipment or refund."""
+    if context.numbers and "?" in words and len(_WORD.findall(words)) <= 4:
+        return True  # "Commande AV-79455 ???", "#UK-55810 ?"
     found = _families(words)
     if not found:
         return False
@@ -619,20 +826,32 @@ def _asks_about_their_order(words: str, context: _Context, *, sentence: bool) ->
             return True
         if (own or context.refund_specific) and "duration" in found:
             return True
+        if context.numbers and "?" in words:  # "Refund?? Order 71193"
+            return True
+        if _RETURNED.search(words):  # "returned it on the 3rd. money?"
+            return True
         if _WHERE_IS.search(words) or re.search(r"\b(?:anything|something)\s+new\b", words):
             return True
     if found & {"track", "eta"}:
         return True
+    if found & {"wait", "pending"} and _AMOUNT.search(words):  # "still waiting on the £45"
+        return True
+    if {"status", "pending", "negation"} <= found:  # "Any news? Still nothing here."
+        return True
     if "status" in found and (
-        context.about_order or "refund" in found or (mine and "account" not in found)
+        context.about_order
+        or context.about_refund
+        or "refund" in found
+        or (mine and "account" not in found)
     ):
         return True
     if "where" in found and (context.about_order and (mine or _WHERE_IS.search(words))):
         return True
     if _WHERE_IS.search(words) and (mine or context.numbers):
         return True
-    if _has_my_thing(words):
-        # "my order", "ma commande": a question about their own order, not a general one.
+    if _has_my_thing(words) and not (other_thing and not found & _PROGRESS):
+        # "my order", "ma commande": a question about their own order, not a general one
+        # (unless it is only what a login or an email is for: "can't log in to see my orders").
         return True
     if other_thing:
         return False
