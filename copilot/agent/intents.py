@@ -231,7 +231,7 @@ _NOT_TYPOS = frozenset(
     _words(
         "good live lives loved there here older border truck trick stats states statue along belong lounge sound "
         "soft shop ships shipper tracks whole words world cost writing staff avoid relais relay "
-        "reviens revient agent agents shopping drivers nouvelle nouveau nouveaux"
+        "reviens revient agent agents shopping drivers nouvelle nouveau nouveaux vacances"
     )
 )
 _FUZZY_MIN_LENGTH = 5
@@ -355,7 +355,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     # Money owed said without the word: "no £ yet", "mon avoir", "the money back".
     (re.compile(r"[$£€](?!\s?\d)|\b(?:mon|un|l'|cet|votre|d'un)\s*avoir\b"), " refund "),
     # "How many days till my box shows up": how long for theirs (not for a delivery service).
-    (re.compile(r"\bhow\s+many\s+(?:more\s+)?days\b(?=[^.?!]*\b(?:my|our)\b)"), " how long "),
+    (re.compile(r"\bhow\s+many\s+more\s+days\b"), " how long still "),
+    (re.compile(r"\bhow\s+many\s+days\b(?=[^.?!]*\b(?:my|our)\b)"), " how long "),
     # "Christmas period": a season, not how long something takes.
     (
         re.compile(
@@ -400,6 +401,31 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bbouge\s+(?:plus|pas)\b"), " stuck "),
     (re.compile(r"\b(?:which|what)\s+day\b|\bquel\s+jour\b"), " when "),
     (re.compile(rf"{_NOT}\s+come\b"), " not arrive "),
+    (re.compile(r"\bnothing\s+(?:is\s+)?on\s+(?:the|its)\s+way\b"), " fine "),
+    (
+        re.compile(
+            r"\b(?:did|have|has)\s+(?:you|u|ya)\s+(?:guys\s+)?(?:send|sent|post|posted|ship)\b"
+        ),
+        " shipped ",
+    ),
+    (re.compile(r"\bs'en\s+vien(?:t|nent)\b"), " arrive "),
+    # "I sent the question below": a message, not a parcel.
+    (
+        re.compile(
+            r"\bsent\s+(?:you\s+)?(?:the|a|my|an)\s+(?:question|message|e-?mail|mail|request|query)\b"
+        ),
+        " wrote ",
+    ),
+    (re.compile(r"\bprise\s+en\s+charge\b"), " processing "),
+    (re.compile(r"\b(?:aucune|pas\s+de|sans)\s+nouvelles?\b"), " status not "),
+    # "I'm never home", "je ne suis jamais la": about the customer, not the parcel.
+    (
+        re.compile(
+            r"\b(?:i'?m|i\s+am|we'?re|we\s+are)\s+(?:never|not|rarely)\s+(?:home|in|there)\b"
+            r"|\bje\s+ne\s+suis\s+(?:jamais|pas)\s+(?:la|chez\s+moi)\b"
+        ),
+        " away ",
+    ),
     (re.compile(r"\bstill\s+no\b"), " still not "),
     (
         re.compile(
@@ -413,7 +439,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"\b(?:will|would|gonna|going\s+to)\s+come\b"
-            r"|\b(?:do|does|did|should|can|could)\s+(?:it|they|these|those|this|that)\s+come\b"
+            r"|\b(?:(?:do|does|did|should|can|could)\s+)?(?:it|they|these|those|this|that)\s+comes?\b"
             r"(?=\s*(?:[?.!,;]|$)|\s+(?:yet|soon|today|tomorrow|this|next|on|by|before|already)\b)"
         ),
         " arrive ",
@@ -440,7 +466,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (
         re.compile(r"\bout\s+for\s+delivery\b|\bfailed\s+delivery\b|\bdelivery\s+failed\b"),
-        " status ",
+        " status delivery ",
     ),
     # What the shop sells or offers, whoever asks: "do you still sell it", "is it tracked?"
     (
@@ -472,7 +498,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (
         re.compile(
-            r"\bwhat(?:'?s|\s+is)\s+(?:happening|going\s+on)\b|\bany\s+(?:news|updates?|word)\b"
+            r"\bwhat(?:'?s|\s+is)\s+(?:happening|going\s+on)\b|\bany\s+(?:news|updates?|word|joy|luck)\b"
             r"|\bou\s+(?:il|elle|ils|elles|ca)\s+en\s+est\b|\ben\s+est\s+ou\b"
             r"|\bwhat(?:\s+has|'?s)?\s+happened\s+(?:to|with)\b"
         ),
@@ -499,6 +525,7 @@ _HOW_TO = re.compile(
     r"|do\s+(?:that|this|it)\b)"
     r"|\bou\s+(?:est-ce\s+que\s+)?(?:je\s+peux|puis-je|peut-on|on\s+peut)\b"
     r"|\bcomment\s+(?:je\s+(?:fais|peux)|faire|on\s+(?:fait|peut)|puis-je|est-ce\s+qu)"
+    r"|\bwhere\s+(?:i|we)\s+(?:can|could|should)\s+(?:change|edit|update|add|set|find|save|enter)\b"
 )
 # What the shop does for everyone: "do you ship to Germany", "vous livrez en Belgique".
 _SHOP_CAPABILITY = re.compile(
@@ -524,9 +551,9 @@ _HYPOTHETICAL = re.compile(
     rf"{_ORDER_NOT_PLACED}|\bif\s+(?:i|we|u)\s+(?:send|pay)"
     r"|\bin\s+(?:the\s+)?future\b|\bfuture\s+orders?\b|\bfutur(?:e|es|s)\b"
     r"|\bnext\s+(?:time|orders?)\b|\bprochaine?s?\s+(?:fois|commandes?|achats?)\b"
-    r"|\bpour\s+la\s+prochaine\b|\bfor\s+(?:the\s+)?next\s+one\b"
+    r"|\bpour\s+(?:la|les)\s+prochaines?\b|\bfor\s+(?:the\s+)?next\s+one\b"
     r"|\b(?:if|si)\s+[^.?!]{0,40}\b(?:(?:doesn'?t|does\s+not|don'?t|ne)\s+(?:\w+\s+)?"
-    r"(?:fit|suit|work|convient|va|plait)|(?:convient|va|plait)\s+pas)\b"
+    r"(?:fit|suit|work|like|want|convient|va|plait)|(?:convient|va|plait)\s+pas)\b"
     r"|\bonce\s+(?:it|they|an?|the)\b[^.?!]{0,30}\b(?:arrives?|is\s+delivered)\b"
     r"|\bif\s+(?:i|we|u)\s+(?:return|send\s+(?:it|them|\w+)?\s*back|exchange)"
     r"|\bsi\s+(?:je|j'|on)\s*(?:retourne|renvoie|rends|echange)"
@@ -585,7 +612,8 @@ _NOT_YET_ORDERED = re.compile(
 
 # "I'd like to know whether...", "pouvez-vous me dire si...".
 _INDIRECT_QUESTION = (
-    r"\bwhether\b|\b(?:know|tell\s+me|confirm|savoir|dire)\s+(?:if|si|when|quand)\b"
+    r"\bwhether\b|\b(?:know|tell\s+me|confirm|check|see|verify|savoir|dire|verifier)"
+    r"\s+(?:if|si|when|quand)\b"
 )
 # Asks whether something happened: "has it shipped", "est-ce que ... expédiées", "...?".
 _ASKS_WHETHER = re.compile(
@@ -597,7 +625,7 @@ _THANKS = re.compile(
     r"\b(?:thanks?|thank you|thx|cheers|appreciated?|merci|remercie\w*|perfect|parfait|lovely)\b|👍"
 )
 _RETURNED = re.compile(
-    r"(?<!\bbe\s)\b(?:returned|sent\s+(?:it|them|\w+)\s+back|sent\s+back|posted\s+(?:it|them)\s+back"
+    r"(?<!\bbe\s)\b(?:returned|went\s+back|sent\s+(?:it|them|\w+)\s+back|sent\s+back|posted\s+(?:it|them)\s+back"
     r"|(?:ai|avons|a)\s+(?:renvoye|retourne|rendu)e?s?)\b"
 )
 _AMOUNT = re.compile(r"[$€£]\s?\d|\d\s?(?:[$€£]|dollars?|euros?|eur|usd)\b")
@@ -682,7 +710,8 @@ _DELIVERED = re.compile(
 
 # Not settled yet: "whether it will be delivered", "let me know if it arrived".
 _UNSETTLED = re.compile(
-    rf"\bwill\b|{_INDIRECT_QUESTION}|\best-ce\s+que?\b"
+    rf"\bwill\b|{_INDIRECT_QUESTION}|\best-ce\s+que?\b|\bidea\s+when\b|\bget\s+delivered\b"
+    r"|\bwhen\s+(?:will|would|do|does|is|are|can|should|might)\b"
     r"|\b(?:sera|seront|serait|seraient|arrivera|arriveront|va\s+etre|vont\s+etre)\b"
 )
 
@@ -838,6 +867,14 @@ def _asks_about_their_order(words: str, context: _Context, *, sentence: bool) ->
         return True
     if {"status", "pending", "negation"} <= found:  # "Any news? Still nothing here."
         return True
+    if (
+        context.numbers
+        and found & {"pending", "wait", "duration", "status", "trouble"}
+        and "account" not in found
+    ):
+        return True  # "still zilch #FM20931"
+    if _RETURNED.search(words) and (found & {"pending", "wait"} or _AMOUNT.search(words)):
+        return True  # "The hedge trimmer went back on the 2nd. The £89 hasn't."
     if "status" in found and (
         context.about_order
         or context.about_refund
