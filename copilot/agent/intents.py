@@ -392,16 +392,17 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         " when delivery ",
     ),
+    # All well: "no problems", "nothing to worry about", "nothing is on the way".
     (
         re.compile(
-            r"\bnothing\s+to\s+worry\s+about\b|\b(?:no|without)\s+(?:any\s+)?(?:problems?|issues?)\b|\bsans\s+(?:probleme|souci)s?\b"
+            r"\bnothing\s+to\s+worry\s+about\b|\b(?:no|without)\s+(?:any\s+)?(?:problems?|issues?)\b"
+            r"|\bsans\s+(?:probleme|souci)s?\b|\bnothing\s+(?:is\s+)?on\s+(?:the|its)\s+way\b"
         ),
         " fine ",
     ),
     (re.compile(r"\bbouge\s+(?:plus|pas)\b"), " stuck "),
     (re.compile(r"\b(?:which|what)\s+day\b|\bquel\s+jour\b"), " when "),
     (re.compile(rf"{_NOT}\s+come\b"), " not arrive "),
-    (re.compile(r"\bnothing\s+(?:is\s+)?on\s+(?:the|its)\s+way\b"), " fine "),
     (
         re.compile(
             r"\b(?:did|have|has)\s+(?:you|u|ya)\s+(?:guys\s+)?(?:send|sent|post|posted|ship)\b"
