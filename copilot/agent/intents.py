@@ -37,7 +37,8 @@ ORDER_NUMBER = re.compile(
     r"""
     (?:
         \#\s?(?P<hash>[A-Z0-9][A-Z0-9-]{2,})                       # #1042, #DEMO-1042
-      | \b(?:order|commande|cmd|purchase|achat|bestellung|pedido|r[eé]f(?:[eé]rence)?)
+      | \b(?:order|ord|commande|cmd|purchase|achat|bestellung|pedido|r[eé]f(?:[eé]rence)?
+          |confirmation)
         \s*(?:number|no\.?|nr\.?|num(?:e|é)ro|n°|n[o°]\.?|id)?\s*[:#]?\s*
         (?P<word>[A-Z]{0,6}-?\d{3,}[A-Z0-9-]*)                     # order 1042, commande n° 1042
       | \b(?P<prefixed>[A-Z]{2,6}-\d{3,})\b                        # DEMO-1042
@@ -105,18 +106,20 @@ _SIGN_OFF = re.compile(
 
 
 # The line that closes a forwarded message pasted above the customer's own words.
-_SEPARATOR = re.compile(r"^\s*(?:-{5,}|_{5,}|={5,})\s*$")
+_SEPARATOR = re.compile(r"^\s*(?:-{3,}|_{5,}|={5,})\s*$")
 _GREETING = re.compile(
     r"^\W*(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|bonjour|bonsoir|salut|coucou"
     r"|madame|monsieur|allo)\b[^.?!]{0,40}$"
+    r"|^\s*(?:re|fwd?|tr|objet|subject)\s*:"  # a subject line pasted above the reply
 )
 
 
 def customer_words(text: str) -> str:
     """`text` folded, without quoted earlier messages and without the sign-off and signature.
 
-    A reply written above a quote ends where the quote begins; one written below a quote or
-    a forwarded message (nothing of the customer's above it but a greeting) starts after it.
+    A reply written above a quoted or forwarded message ends where it begins; one written
+    below it (nothing of the customer's above it but a greeting) starts after it; lines quoted
+    with "> " are skipped wherever they are, so an answer written between them is kept.
     """
     kept: list[str] = []
     quote: str | None = None  # inside a quote above the reply: ">" lines, or "" until a rule
@@ -132,10 +135,13 @@ def customer_words(text: str) -> str:
             if not (quote == ">" and line.strip()):
                 continue
             quote = None  # the first line of the reply below a "> " quote
-        elif quoted or _QUOTE_HEADER.match(line):
+        elif quoted:
+            quote = ">"
+            continue
+        elif _QUOTE_HEADER.match(line):
             if any(part.strip() and not _GREETING.match(part) for part in kept):
                 break
-            quote = ">" if quoted else ""
+            quote = ""
             continue
         if kept and _SIGN_OFF.match(line):
             break
@@ -156,12 +162,12 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         "order orders purchase purchases package packages parcel parcels shipment shipments "
         "delivery deliveries item items article articles product products stuff goods "
         "cmd commande commandes colis achat achats paquet paquets envoi article produit produits "
-        "bestellung pedido ordered bought achete achetee"
+        "bestellung pedido ordered bought achete achetee consignment"
     ),
     "refund": _words(
         "refund refunds refunded refunding reimbursement reimbursements reimburse reimbursed "
         "restitution rebate rebates compensation remboursement remboursements rembourse "
-        "rembourser money argent rma"
+        "rembourser money argent rma cash"
     ),
     "status": _words(
         "status statut state etat progress processing update updates news nouvelles latest movement"
@@ -211,7 +217,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         "offert offerte difference guarantee general stock restock restocked restocking "
         "wholesale minimum quantities trade catalogue catalog retailers reseller revendeur "
         "partnership partenariat cutoff deadline limite collect pickup retrait retirer review "
-        "reviews feedback avis commentaire commentaires tend tends cooling warranty warranties garantie coute coutent cout couts prix"
+        "reviews feedback avis commentaire commentaires entitled eligible tend tends cooling warranty warranties garantie coute coutent cout couts prix"
     ),
     # things a customer may not receive that are not a shipment
     "account": _words(
@@ -231,7 +237,7 @@ _NOT_TYPOS = frozenset(
     _words(
         "good live lives loved there here older border truck trick stats states statue along belong lounge sound "
         "soft shop ships shipper tracks whole words world cost writing staff avoid relais relay "
-        "reviens revient agent agents shopping drivers nouvelle nouveau nouveaux vacances"
+        "reviens revient agent agents shopping drivers nouvelle nouveau nouveaux vacances charger chargers"
     )
 )
 _FUZZY_MIN_LENGTH = 5
@@ -283,7 +289,7 @@ def _family_of(word: str) -> str | None:
 _WORD = re.compile(r"[a-z0-9$€£]+")
 # "Don't", "dont", "n'ai pas" ... but not the end of "payment" or "remboursement".
 _NOT = (
-    r"(?:\bnot|n't|\b(?:do|does|did|is|was|are|were|have|has|had|ca|wo|could|would|should)nt"
+    r"(?:\bnot|n't|\bjamais|\brien|\b(?:do|does|did|is|was|are|were|have|has|had|ca|wo|could|would|should)nt"
     r"|\bnever|\bpas)"
 )
 # Phrases that say in several words what one family word says; rewritten to that word first.
@@ -410,6 +416,30 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         " shipped ",
     ),
     (re.compile(r"\bs'en\s+vien(?:t|nent)\b"), " arrive "),
+    (
+        re.compile(
+            r"\bwill\s+(?:i|we|she|he|they|you)\s+(?:have|get)\s+(?:it|them)\b"
+            r"|\b(?:il|elle|ils|elles|ca)\s+sera(?:it|ient|nt)?\s+(?:la|livree?s?|arrivee?s?)\b"
+        ),
+        " arrive ",
+    ),
+    (
+        re.compile(
+            r"\b(?:nada|zilch)\b|\brien\s+du\s+tout\b|\bnothing\s+since\b|\brien\s+depuis\b"
+        ),
+        " still nothing ",
+    ),
+    (re.compile(r"\bsince\s+then,?\s+silence\b|\bsilence\s+since\b"), " still nothing "),
+    (re.compile(r"\b(?:just\s+)?wondering\s+about\b"), " status "),
+    # "How long do refunds take": how the shop works, for anyone.
+    (re.compile(r"\bhow\s+long\s+do\s+(?:refunds|returns|deliveries|orders)\b"), " policy "),
+    # "I've moved": house, not parcel.
+    (
+        re.compile(
+            r"\b(?:i'?ve|i\s+have|we'?ve|we\s+have|i|we)\s+(?:just\s+|now\s+|recently\s+)?moved\b"
+        ),
+        " relocated ",
+    ),
     # "I sent the question below": a message, not a parcel.
     (
         re.compile(
@@ -418,6 +448,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         " wrote ",
     ),
     (re.compile(r"\bprise\s+en\s+charge\b"), " processing "),
+    (re.compile(r"\bmoyens?\s+de\s+paiement\b|\bpayment\s+(?:methods?|options?)\b"), " methods "),
     (re.compile(r"\b(?:aucune|pas\s+de|sans)\s+nouvelles?\b"), " status not "),
     # "I'm never home", "je ne suis jamais la": about the customer, not the parcel.
     (
@@ -509,7 +540,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
 _SENTENCE_BREAK = re.compile(r"(?<=[.?!;])\s+|\n+")
 _WHERE_IS = re.compile(
     r"\bwhere(?:'?s|\s+(?:is|are|has|have|did)"
-    r"|\s+(?:the|my|our|this|that|it|order|\#)\b[^.?!]{0,30}\b(?:is|are)\b)"
+    r"|\s+(?:the|my|our|this|that|it|order|\#)\b[^.?!]{0,30}\b(?:is|are|has|have)\b)"
     r"|\bou\s+(?:est|sont|en\s+est)\b"
 )
 
@@ -527,11 +558,12 @@ _HOW_TO = re.compile(
     r"|\bou\s+(?:est-ce\s+que\s+)?(?:je\s+peux|puis-je|peut-on|on\s+peut)\b"
     r"|\bcomment\s+(?:je\s+(?:fais|peux)|faire|on\s+(?:fait|peut)|puis-je|est-ce\s+qu)"
     r"|\bwhere\s+(?:i|we)\s+(?:can|could|should)\s+(?:change|edit|update|add|set|find|save|enter)\b"
+    r"|\bwhere(?:'?s|\s+is)\s+the\s+(?:best\s+)?(?:place|page|link|button|form|section)\b"
 )
 # What the shop does for everyone: "do you ship to Germany", "vous livrez en Belgique".
 _SHOP_CAPABILITY = re.compile(
     r"\b(?:which|what|quels?|quelles?)\s+(?:carriers?|couriers?|transporteurs?)\b"
-    r"(?!\s+(?:has|have|is\s+delivering|is\s+bringing)\s+(?:it|them|my))|"
+    r"(?!\s+(?:\w+ly\s+)?(?:has|have|is\s+\w+ing|are\s+\w+ing)\s+(?:it|them|my))|"
     r"\b(?:do|does)\s*(?:you|u|ya)\s+(?:guys\s+)?(?:ship|deliv|send|post|use|offer|refund|accept)"
     r"|\bvous\s+(?:passez\s+par|utilisez)\b"
     r"|\b(?:vous\s+|vs\s+)?(?:livrez|expediez|envoyez|proposez|offrez|acceptez)\b"
@@ -553,7 +585,8 @@ _HYPOTHETICAL = re.compile(
     r"|\bin\s+(?:the\s+)?future\b|\bfuture\s+orders?\b|\bfutur(?:e|es|s)\b"
     r"|\bnext\s+(?:time|orders?)\b|\bprochaine?s?\s+(?:fois|commandes?|achats?)\b"
     r"|\bpour\s+(?:la|les)\s+prochaines?\b|\bfor\s+(?:the\s+)?next\s+one\b"
-    r"|\b(?:if|si)\s+[^.?!]{0,40}\b(?:(?:doesn'?t|does\s+not|don'?t|ne)\s+(?:\w+\s+)?"
+    r"|\bif\s+(?:it'?s|it\s+is|they'?re|they\s+are)\s+not\b"
+    r"|\b(?:if|si)\s+[^.?!]{0,40}\b(?:(?:doesn'?t|does\s+not|don'?t|not\s+to|ne)\s+(?:\w+\s+)?"
     r"(?:fit|suit|work|like|want|convient|va|plait)|(?:convient|va|plait)\s+pas)\b"
     r"|\bonce\s+(?:it|they|an?|the)\b[^.?!]{0,30}\b(?:arrives?|is\s+delivered)\b"
     r"|\bif\s+(?:i|we|u)\s+(?:return|send\s+(?:it|them|\w+)?\s*back|exchange)"
@@ -626,10 +659,12 @@ _THANKS = re.compile(
     r"\b(?:thanks?|thank you|thx|cheers|appreciated?|merci|remercie\w*|perfect|parfait|lovely)\b|👍"
 )
 _RETURNED = re.compile(
-    r"(?<!\bbe\s)\b(?:returned|went\s+back|sent\s+(?:it|them|\w+)\s+back|sent\s+back|posted\s+(?:it|them)\s+back"
+    r"(?<!\bbe\s)\b(?:returned|went\s+back|sent\s+(?:\w+\s+){0,3}back|posted\s+(?:it|them)\s+back"
     r"|(?:ai|avons|a)\s+(?:renvoye|retourne|rendu)e?s?)\b"
 )
-_AMOUNT = re.compile(r"[$€£]\s?\d|\d\s?(?:[$€£]|dollars?|euros?|eur|usd)\b")
+_AMOUNT = re.compile(
+    r"(?:[$€£]|\b(?:gbp|eur|usd|cad|chf|aud)\s?)\d|\d\s?(?:[$€£]|dollars?|euros?|eur|usd)\b"
+)
 _MY_THING = re.compile(r"\b(?:my|our|ma|mon|mes|notre|nos)\s+(\w+)(?:\s+(\w+))?(?:\s+(\w+))?")
 _POSSESSIVE = re.compile(r"\b(?:my|our|mine|ma|mon|mes|notre|nos)\b")
 
@@ -661,6 +696,7 @@ _THEY_ORDERED = re.compile(
     r"(?:pre-?)?(?:ordered|bought|purchased|placed\s+an?\s+order)\b"
     r"|\bplaced\s+(?:this|the|my|our)\s+order\b"
     r"|\b(?:j'?ai|on\s+a|g|ayant)\s+(?:\w+\s+)?(?:commande|achete|passe\s+(?:une\s+)?commande)\b"
+    r"|^\W*(?:\w+\W+)?(?:ordered|bought|purchased)\b"  # "hiya, ordered a controller on monday"
 )
 
 
@@ -679,6 +715,22 @@ _PAST_ONE = frozenset(
 
 # "Ma livraison" is theirs; "la livraison" alone is as often a general question.
 _DELIVERY = frozenset(_words("livraison livraisons"))
+
+
+# A number alone in a short message, most often an order reference: "any joy on 99120 yet".
+# Not part of a phone number, a date or a price, and not in a message about an address,
+# where it is a postcode.
+_BARE_NUMBER = re.compile(r"(?<![\w+./:,-])(?<!\d\s)\d{5,10}(?![\w./:,-]|\s\d)")
+_POSTCODE_CONTEXT = re.compile(r"\b(?:post\s?code|zip|code\s+postal|npa|address|adresse)\b")
+_SHORT_MESSAGE_WORDS = 40
+
+
+def _has_bare_reference(text: str) -> bool:
+    return (
+        bool(_BARE_NUMBER.search(text))
+        and len(_WORD.findall(text)) <= _SHORT_MESSAGE_WORDS
+        and not _POSTCODE_CONTEXT.search(text)
+    )
 
 
 def _has_my_thing(text: str) -> bool:
@@ -813,7 +865,7 @@ def _asks_in(words: str) -> bool:
     words = _with_phrases(words)
     found = _families(words)
     my_thing = _has_my_thing(words) or bool(_THEY_ORDERED.search(words))
-    numbers = bool(order_numbers_in(words))
+    numbers = bool(order_numbers_in(words)) or _has_bare_reference(words)
     if (
         _NOT_YET_ORDERED.search(words)
         or _thanks_for_a_delivery(words, found)
@@ -868,6 +920,8 @@ def _asks_about_their_order(words: str, context: _Context, *, sentence: bool) ->
         return True
     if {"status", "pending", "negation"} <= found:  # "Any news? Still nothing here."
         return True
+    if {"when", "thing"} <= found and found & {"pending", "wait"}:
+        return True  # "It's been four weeks. Could you give me an actual delivery date?"
     if (
         context.numbers
         and found & {"pending", "wait", "duration", "status", "trouble"}

@@ -64,6 +64,9 @@ def system_prompt(
     return "\n".join(lines)
 
 
+NO_SUBJECT = "(none)"
+
+
 def ticket_prompt(
     *, subject: str, body: str, customer_identified: bool, order_numbers: Iterable[str]
 ) -> str:
@@ -71,7 +74,7 @@ def ticket_prompt(
     numbers = ", ".join(order_numbers) or "none"
     return "\n".join(
         [
-            f"Ticket subject: {subject or '(none)'}",
+            f"Ticket subject: {subject or NO_SUBJECT}",
             f"Customer identified by the helpdesk: {'yes' if customer_identified else 'no'}",
             f"Order numbers in the ticket: {numbers}",
             CUSTOMER_MESSAGE_START,

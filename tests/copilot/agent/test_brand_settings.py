@@ -63,3 +63,17 @@ def test_rules_provider_replies_in_french_from_the_fetched_order(world):
     assert result.text.startswith("Bonjour,")
     assert "Votre commande NW-2001 est en route avec DHL : numéro de suivi JD0042." in result.text
     assert result.trace.grounding == "grounded"
+
+
+@pytest.mark.parametrize("subject", ["", "Fwd: Your order has shipped"])
+def test_rules_provider_reads_the_question_below_a_forwarded_notice(world, subject):
+    body = (
+        "---------- Forwarded message ---------\nFrom: Orders <no-reply@northwind.example>\n"
+        "Subject: Your order NW-2001 has shipped\n\nGood news! It is on its way.\n\n---\n\n"
+        "It's now the 19th and nothing at my door. What's going on?"
+    )
+
+    result = run(world.ticket(body, subject=subject), "rules")
+
+    assert result.trace.tool_calls_count == 1
+    assert "NW-2001" in result.text
