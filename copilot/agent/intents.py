@@ -196,14 +196,14 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
         "pas jamais aucune aucun rien"
     ),
     # it should have happened by now
-    "pending": _words("still yet toujours encore tjr tjrs tjs"),
+    "pending": _words("still yet toujours encore tjr tjrs tjs pending"),
     "processed": _words(
         "processed process issued credited paid done traite traitee vire effectue effectuee "
         "lance lancee confirmed confirme confirmee validated valide validee approved approuve"
     ),
     # something went wrong on the way
     "trouble": _words(
-        "stuck lost missing delayed late problem moved bloque perdu perdue retard probleme "
+        "stuck lost missing delayed late problem moved bloque perdu perdue retard probleme holdup "
         "manquant echec postponed rescheduled reporte reportee decale decalee repousse repoussee"
     ),
     "returning": _words("return returns retour retours retourner"),
@@ -358,6 +358,11 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         " expected arrive ",
     ),
     (re.compile(r"\bwhat\s+time\b|\ba\s+quelle\s+heure\b"), " when "),
+    (
+        re.compile(r"\bwhen\s+(?:should|can|will|do)\s+(?:i|we)\s+expect\b"),
+        " when expected arrive ",
+    ),
+    (re.compile(r"\b(?:holding|held)\s+(?:it|them|things)?\s*up\b"), " holdup "),
     # Money owed said without the word: "no £ yet", "mon avoir", "the money back".
     (re.compile(r"[$£€](?!\s?\d)|\b(?:mon|un|l'|cet|votre|d'un)\s*avoir\b"), " refund "),
     # "How many days till my box shows up": how long for theirs (not for a delivery service).
@@ -377,7 +382,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"\b(?:dispatch|shipping|shipment|tracking|delivery)\s+"
             r"(?:e-?mail|notification|confirmation)s?\b"
-            r"|\b(?:e-?)?mails?\s+de\s+(?:suivi|confirmation|livraison|expedition)\b"
+            r"|\b(?:e-?)?mails?\s+de\s+(?:suivi|livraison|expedition)\b"
+            r"|\b(?:notification|confirmation)s?\s+d'expedition\b"
             r"|\bnotifications?\s+de\s+suivi\b"
         ),
         " ship notice ",
@@ -401,7 +407,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     # All well: "no problems", "nothing to worry about", "nothing is on the way".
     (
         re.compile(
-            r"\bnothing\s+to\s+worry\s+about\b|\b(?:no|without)\s+(?:any\s+)?(?:problems?|issues?)\b"
+            r"\bnothing\s+(?:to\s+worry\s+about|outstanding)\b|\ball\s+sorted\b"
+            r"|\b(?:no|without)\s+(?:any\s+|a\s+)?(?:problems?|issues?|hitch)\b"
             r"|\bsans\s+(?:probleme|souci)s?\b|\bnothing\s+(?:is\s+)?on\s+(?:the|its)\s+way\b"
         ),
         " fine ",
@@ -419,7 +426,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"\bwill\s+(?:i|we|she|he|they|you)\s+(?:have|get)\s+(?:it|them)\b"
-            r"|\b(?:il|elle|ils|elles|ca)\s+sera(?:it|ient|nt)?\s+(?:la|livree?s?|arrivee?s?)\b"
+            r"|\b(?:il|elle|ils|elles|ca|ce)\s+sera(?:it|ient|nt)?\s+(?:la|livree?s?|arrivee?s?)\b"
         ),
         " arrive ",
     ),
@@ -510,7 +517,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         " stock ",
     ),
     (re.compile(r"\bnot\s+here\b"), " not arrive "),  # "my shoes r not here yet"
-    (re.compile(rf"{_NOT}\s+(?:got|gotten|get)\b"), " not arrive "),
+    (re.compile(rf"{_NOT}\s+(?:got|gotten|get)\b(?!\s+to\b)"), " not arrive "),
     (re.compile(r"\bgot\s+(?=(?:my|our|the|it|them)\b)"), " received "),
     # A delivery that took its time and is over: "it took 5 days to arrive".
     (
@@ -530,7 +537,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (
         re.compile(
-            r"\bwhat(?:'?s|\s+is)\s+(?:happening|going\s+on)\b|\bany\s+(?:news|updates?|word|joy|luck)\b"
+            r"\bwhat(?:'?s|\s+is)\s+(?:happening|going\s+on|up\s+with)\b"
+            r"|\bany\s+(?:news|updates?|word|joy|luck)\b"
             r"|\bou\s+(?:il|elle|ils|elles|ca)\s+en\s+est\b|\ben\s+est\s+ou\b"
             r"|\bwhat(?:\s+has|'?s)?\s+happened\s+(?:to|with)\b"
         ),
@@ -541,7 +549,7 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.?!;])\s+|\n+")
 _WHERE_IS = re.compile(
     r"\bwhere(?:'?s|\s+(?:is|are|has|have|did)"
     r"|\s+(?:the|my|our|this|that|it|order|\#)\b[^.?!]{0,30}\b(?:is|are|has|have)\b)"
-    r"|\bou\s+(?:est|sont|en\s+est)\b"
+    r"|\bou\s+(?:est|sont|en\s+est|se\s+trouvent?)\b"
 )
 
 # --- sentences that ask something general, whatever else the message asks ---------------
@@ -558,13 +566,13 @@ _HOW_TO = re.compile(
     r"|\bou\s+(?:est-ce\s+que\s+)?(?:je\s+peux|puis-je|peut-on|on\s+peut)\b"
     r"|\bcomment\s+(?:je\s+(?:fais|peux)|faire|on\s+(?:fait|peut)|puis-je|est-ce\s+qu)"
     r"|\bwhere\s+(?:i|we)\s+(?:can|could|should)\s+(?:change|edit|update|add|set|find|save|enter)\b"
-    r"|\bwhere(?:'?s|\s+is)\s+the\s+(?:best\s+)?(?:place|page|link|button|form|section)\b"
+    r"|\bwhere(?:'?s|\s+is)\s+the\s+(?:\w+\s+)?(?:place|page|link|button|form|section)\b"
 )
 # What the shop does for everyone: "do you ship to Germany", "vous livrez en Belgique".
 _SHOP_CAPABILITY = re.compile(
     r"\b(?:which|what|quels?|quelles?)\s+(?:carriers?|couriers?|transporteurs?)\b"
     r"(?!\s+(?:\w+ly\s+)?(?:has|have|is\s+\w+ing|are\s+\w+ing)\s+(?:it|them|my))|"
-    r"\b(?:do|does)\s*(?:you|u|ya)\s+(?:guys\s+)?(?:ship|deliv|send|post|use|offer|refund|accept)"
+    r"\b(?:do|does)\s*(?:you|u|ya)\s+(?:guys\s+)?(?:ship|deliv|send|post|use|offer|refund|accept|take)"
     r"|\bvous\s+(?:passez\s+par|utilisez)\b"
     r"|\b(?:vous\s+|vs\s+)?(?:livrez|expediez|envoyez|proposez|offrez|acceptez)\b"
     r"|\b(?:vous|vs)\s+remboursez\b(?!-moi)"
@@ -593,7 +601,8 @@ _HYPOTHETICAL = re.compile(
     r"|\bsi\s+(?:je|j'|on)\s*(?:retourne|renvoie|rends|echange)"
     r"|\bif\s+(?:my|the|an?|your)\s+(?:order|basket|cart)\s+(?:is|costs?|comes\s+to|totals?)\b"
     r"|\bsi\s+(?:une|un)\s+(?:commande|colis|panier|article)\b[^.?!,]{0,40}?\b(?:est|fait|coute|depasse)\b"
-    r"|\blast\s+time\b|\bla\s+derniere\s+fois\b"
+    r"|\blast\s+time\b|\bla\s+derniere\s+fois\b|\blast\s+year\b|\byears?\s+ago\b"
+    r"|\bl'an(?:nee)?\s+derniere?\b"
     r"|\b(?:quand|lorsque|when(?:ever)?)\s+(?:je|j'|on|i|we)\s*(?:commande|order|achete|buy)\b"
 )
 # Gratitude for something done: "thanks for sorting out the late delivery".
@@ -619,6 +628,7 @@ _PLANS_TO_ORDER = re.compile(
     r"|\b(?:i'?m|i\s+am|we'?re|we\s+are)\s+interested\s+in\b|\bbefore\s+(?:i|we)\s+commit\b"
     r"|\b(?:would|'d)\s+love\s+to\s+(?:order|buy|try)\b"
     r"|\b(?:can|could|may)\s+(?:i|we)\s+(?:place\s+an?\s+order|order|buy|purchase)\b"
+    r"|\btried\s+to\s+(?:order|buy|purchase|check\s*out)\b"
     r"|\b(?:puis-je|je\s+peux|peut-on|on\s+peut)\s+(?:commander|passer\s+(?:une\s+)?commande|acheter)"
     r"|\b(?:je|j'|on)\s*(?:voudrais|veux|souhaite|souhaiterais|aimerais|compte|vais|pense)\s+"
     r"(?:commander|acheter|passer\s+(?:une\s+)?commande)"
@@ -822,7 +832,10 @@ def _set_aside(sentence: str) -> bool:
         or bool(_CHANNEL_CHOICE.search(sentence))
         or bool(_ANYONE_MAY.search(sentence) and not _has_my_thing(sentence))
         or bool(_HOW_TO.search(sentence) and not found & {"track", "eta", "wait"})
-        or bool(_SHOP_CAPABILITY.search(sentence) and not _has_my_thing(sentence))
+        or bool(
+            _SHOP_CAPABILITY.search(sentence)
+            and not (_has_my_thing(sentence) or _THEY_ORDERED.search(sentence))
+        )
     )
 
 
