@@ -320,7 +320,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     # Time gone by since: "it's been two weeks", "ca fait une semaine".
     (
         re.compile(
-            r"\b(?:it'?s|it\s+has)\s+been\s+(?:over\s+|nearly\s+|almost\s+)?"
+            r"\b(?:it'?s|it\s+has)\s+(?:now\s+)?been\s+(?:over\s+|nearly\s+|almost\s+)?"
             r"(?:\d+|a|an|one|two|three"
             r"|four|five|six|ten|several|a\s+few)\s+(?:days?|weeks?|months?)\b"
             r"|\b(?:ca|cela)\s+fait\s+(?:plus\s+d'|presque\s+)?(?:\d+|une|un|deux|trois|quinze|dix)"
@@ -399,7 +399,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     # "Delivery date for my sofa", "le jour de livraison": when it comes.
     (
         re.compile(
-            r"\b(?:delivery|arrival|dispatch|shipping)\s+date\b"
+            r"\b(?:delivery|arrival|dispatch|shipping)\s+(?:date|slot|day|window)\b"
             r"|\b(?:date|jour)\s+(?:de\s+|d')(?:livraison|arrivee|expedition)\b"
         ),
         " when delivery ",
@@ -407,7 +407,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     # All well: "no problems", "nothing to worry about", "nothing is on the way".
     (
         re.compile(
-            r"\bnothing\s+(?:to\s+worry\s+about|outstanding)\b|\ball\s+sorted\b"
+            r"\bnothing\s+(?:to\s+worry\s+about|outstanding)\b|\ball\s+(?:sorted|resolved)\b"
+            r"|\b(?:probleme|souci)\s+(?:est\s+)?regle\b|\b(?:problem|issue)\s+(?:is\s+)?(?:solved|sorted|resolved|fixed)\b"
             r"|\b(?:no|without)\s+(?:any\s+|a\s+)?(?:problems?|issues?|hitch)\b"
             r"|\bsans\s+(?:probleme|souci)s?\b|\bnothing\s+(?:is\s+)?on\s+(?:the|its)\s+way\b"
         ),
@@ -423,6 +424,25 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         " shipped ",
     ),
     (re.compile(r"\bs'en\s+vien(?:t|nent)\b"), " arrive "),
+    (re.compile(r"\b(?:went|gone|go)\s+(?:through|thru)\b"), " processed "),
+    (re.compile(r"\bnothing\s+back\b|\bno\s+money\s+back\b"), " refund not "),
+    (
+        re.compile(
+            r"\b(?:will|would|does|do|did)\s+(?:my|our)\s+(?!(?:old|older|last|previous|past|earlier)\b)"
+            r"(?:\w+\s+){0,2}?(?:come|turn\s+up|show\s+up)\b(?!\s+in\b)"
+        ),
+        " my order arrive ",
+    ),
+    (re.compile(r"\b(?:be|is|are)\s+with\s+(?:me|us)\b"), " arrive "),
+    # "C'est pour quand ?", "this week or next?", "days or weeks?": when it comes.
+    (
+        re.compile(
+            r"\bc'est\s+pour\s+(?:quand|cette\s+semaine|quel\s+jour)\b"
+            r"|\b(?:days|this\s+week)\s+or\s+(?:weeks|next(?:\s+week)?|nah|not)\b"
+            r"|\bcette\s+semaine\s+ou\s+la\s+(?:suivante|prochaine)\b"
+        ),
+        " when arrive ",
+    ),
     (
         re.compile(
             r"\bwill\s+(?:i|we|she|he|they|you)\s+(?:have|get)\s+(?:it|them)\b"
@@ -455,7 +475,15 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         " wrote ",
     ),
     (re.compile(r"\bprise\s+en\s+charge\b"), " processing "),
-    (re.compile(r"\bmoyens?\s+de\s+paiement\b|\bpayment\s+(?:methods?|options?)\b"), " methods "),
+    # "Refunded to your original payment method": theirs, not a question about methods.
+    (
+        re.compile(
+            r"\b(?:original|same|initial)\s+(?:payment\s+method|method\s+of\s+payment|card)\b"
+            r"|\b(?:votre|mon|le)\s+moyen\s+de\s+paiement(?:\s+initial)?\b"
+        ),
+        " card ",
+    ),
+    (re.compile(r"\bmoyens\s+de\s+paiement\b|\bpayment\s+(?:methods|options)\b"), " methods "),
     (re.compile(r"\b(?:aucune|pas\s+de|sans)\s+nouvelles?\b"), " status not "),
     # "I'm never home", "je ne suis jamais la": about the customer, not the parcel.
     (
@@ -469,7 +497,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"\b(?:go|goes|went|gone)\s+out\b|\b(?:has|have|did)\s+(?:it|they)\s+left\b"
-            r"|\bleft\s+(?:the|your|their)\s+(?:warehouse|depot)\b"
+            r"|\bleft\s+(?:the|your|their)\s+(?:warehouse|depot|building|premises|facility)\b"
+            r"|\b(?:has|have)\s+(?:it|they)\s+(?:\w+\s+)?been\s+picked\s+up\b"
             r"|\bon\s+(?:its|their|the|his|her)\s+way\b|\bon\s+the\s+(?:van|truck|lorry)\b"
             r"|\ben\s+(?:route|chemin)\b"
         ),
@@ -487,7 +516,12 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"\bwhen\s+(?:do|can|shall|would)\s+(?:i|we)\s+(?:get|receive)\b"),
         " when arrive ",
     ),
-    (re.compile(r"\b(?:will|would)\s+(?:it|they)\s+make\s+it\b"), " will it arrive "),
+    (
+        re.compile(
+            r"\b(?:(?:will|would)\s+(?:it|they)|(?:is\s+it\s+|it'?s\s+)?(?:gonna|going\s+to))\s+make\s+it\b"
+        ),
+        " will it arrive ",
+    ),
     (
         re.compile(
             r"\b(?:am|are|will)\s+(?:i|we)\s+(?:\w+\s+)?(?:getting|get|receive|receiving)\b"
@@ -517,7 +551,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         " stock ",
     ),
     (re.compile(r"\bnot\s+here\b"), " not arrive "),  # "my shoes r not here yet"
-    (re.compile(rf"{_NOT}\s+(?:got|gotten|get)\b(?!\s+to\b)"), " not arrive "),
+    (re.compile(rf"{_NOT}\s+(?:got|gotten|get)\b(?!\s+(?:to|on|along|through)\b)"), " not arrive "),
     (re.compile(r"\bgot\s+(?=(?:my|our|the|it|them)\b)"), " received "),
     # A delivery that took its time and is over: "it took 5 days to arrive".
     (
@@ -530,7 +564,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     # How long anyone may try or return something is a policy, not a delivery time.
     (
         re.compile(
-            r"\b(?:trial|return|returns|cooling[- ]off|retractation)\s+(?:period|window)\b"
+            r"\b(?:trial|return|returns|refund|cooling[- ]off|retractation)\s+(?:period|window)\b"
             r"|\bperiode\s+d'essai\b|\bdelai\s+de\s+(?:retractation|retour)\b"
         ),
         " policy ",
@@ -549,7 +583,7 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.?!;])\s+|\n+")
 _WHERE_IS = re.compile(
     r"\bwhere(?:'?s|\s+(?:is|are|has|have|did)"
     r"|\s+(?:the|my|our|this|that|it|order|\#)\b[^.?!]{0,30}\b(?:is|are|has|have)\b)"
-    r"|\bou\s+(?:est|sont|en\s+est|se\s+trouvent?)\b"
+    r"|\bou\s+(?:est(?![- ]ce\b)|sont|en\s+est|se\s+trouvent?)\b"
 )
 
 # --- sentences that ask something general, whatever else the message asks ---------------
@@ -563,7 +597,8 @@ _HOW_TO = re.compile(
     r"|acquire|shop|earn|enter|set|add|leave|write|post|change|edit|update|sign|register|log"
     r"|submit|put|save|provide"
     r"|do\s+(?:that|this|it)\b)"
-    r"|\bou\s+(?:est-ce\s+que\s+)?(?:je\s+peux|puis-je|peut-on|on\s+peut)\b"
+    r"|\bou\s+(?:est[- ]ce\s+que?\s+)?(?:je\s+peux|puis-je|peut-on|on\s+peut)\b"
+    r"(?!\s+(?:recuperer|retirer|suivre)\b)"
     r"|\bcomment\s+(?:je\s+(?:fais|peux)|faire|on\s+(?:fait|peut)|puis-je|est-ce\s+qu)"
     r"|\bwhere\s+(?:i|we)\s+(?:can|could|should)\s+(?:change|edit|update|add|set|find|save|enter)\b"
     r"|\bwhere(?:'?s|\s+is)\s+the\s+(?:\w+\s+)?(?:place|page|link|button|form|section)\b"
@@ -635,7 +670,9 @@ _PLANS_TO_ORDER = re.compile(
 )
 # "Chasing the below": the question is in the quoted or forwarded message.
 _FOLLOW_UP = re.compile(
-    r"\b(?:just|i'?m|am|still|again)\s+(?:chasing|following\s+up)\b"
+    r"\b(?:just|i'?m|am|still|again)\s+(?:chasing|following\s+up)\b|^\W*following\s+up\b"
+    r"|\b(?:voir|cf\.?)\s+(?:plus\s+bas|ci-dessous)\b|\b(?:told|said|wrote|promised)\s+(?:me\s+|us\s+)?below\b"
+    r"|\bcolleague'?s\s+reply\s+(?:is\s+)?below\b"
     r"|\b(?:chasing|following\s+up\s+on)\s+(?:this|the\s+below|my|our)\b"
     r"|\b(?:my|the|ma|mon)\s+(?:e-?mail|message|mail|demande|request|question)s?\s+(?:below|ci-dessous)\b"
     r"|\b(?:heard|had)\s+(?:nothing\s+)?back\b|\bno\s+(?:reply|response|answer)\b"
@@ -648,7 +685,7 @@ _FOLLOW_UP = re.compile(
     r"|\brelance\w*"
 )
 _NOT_YET_ORDERED = re.compile(
-    rf"{_NOT}\s+(?:yet\s+|encore\s+)?(?:ordered|bought|purchased|commande|achete"
+    rf"{_NOT}\s+(?:even\s+|yet\s+|encore\s+)?(?:ordered|bought|purchased|commande|achete"
     r"|(?:placed|passe)\s+(?:the|my|an|la|ma)\s+(?:order|commande))\b"
 )
 
@@ -656,7 +693,7 @@ _NOT_YET_ORDERED = re.compile(
 
 # "I'd like to know whether...", "pouvez-vous me dire si...".
 _INDIRECT_QUESTION = (
-    r"\bwhether\b|\b(?:know|tell\s+me|confirm|check|see|verify|savoir|dire|verifier)"
+    r"\bwhether\b|\b(?:know|tell\s+me|confirm|check|checking|see|verify|savoir|dire|verifier)"
     r"\s+(?:if|si|when|quand)\b"
 )
 # Asks whether something happened: "has it shipped", "est-ce que ... expédiées", "...?".
@@ -848,8 +885,15 @@ def needs_order_data(text: str) -> bool:
     words = customer_words(text)
     if _asks_in(words):
         return True
-    # A follow-up ("any news on the below?") asks again what the earlier message asked.
-    return _follows_up(words) and _asks_in(_whole_thread(text))
+    # A follow-up ("any news on the below?") asks again what the earlier message asked,
+    # unless the customer asks something general of their own beside it.
+    return (
+        _follows_up(words)
+        and not any(
+            "general" in _families(part) for part in _SENTENCE_BREAK.split(_with_phrases(words))
+        )
+        and _asks_in(_whole_thread(text))
+    )
 
 
 def _follows_up(words: str) -> bool:
