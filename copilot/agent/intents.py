@@ -109,7 +109,8 @@ _SIGN_OFF = re.compile(
 
 # The line that closes a forwarded message pasted above the customer's own words.
 _SEPARATOR = re.compile(r"^\s*(?:-{3,}|_{5,}|={5,})\s*$")
-_GREETING = re.compile(
+# A greeting or a pasted subject line: not yet the customer's reply.
+_PREAMBLE = re.compile(
     r"^\W*(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|bonjour|bonsoir|salut|coucou"
     r"|madame|monsieur|allo)\b[^.?!]{0,40}$"
     r"|^\s*(?:re|fwd?|tr|objet|subject)\s*:"  # a subject line pasted above the reply
@@ -141,7 +142,7 @@ def customer_words(text: str) -> str:
             quote = ">"
             continue
         elif _QUOTE_HEADER.match(line):
-            if any(part.strip() and not _GREETING.match(part) for part in kept):
+            if any(part.strip() and not _PREAMBLE.match(part) for part in kept):
                 break
             quote = ""
             continue
@@ -288,6 +289,15 @@ def _family_of(word: str) -> str | None:
     return None
 
 
+# "My last order": one before this, told as past experience.
+_PAST_ONE = frozenset(
+    _words(
+        "last previous earlier first old older past other derniere dernieres derniers precedente "
+        "precedentes precedents ancienne anciennes anciens ancien premiere premieres"
+    )
+)
+
+
 _WORD = re.compile(r"[a-z0-9$€£]+")
 # "Don't", "dont", "n'ai pas" ... but not the end of "payment" or "remboursement".
 _NOT = (
@@ -314,6 +324,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"\b(?:supposed|meant|due|expected)\s+to\s+(?:come|arrive|land|be\s+delivered)"
             r"|\b(?:devai(?:t|ent)|cense(?:e|s|es)?)\s+(?:arriver|rentrer|etre\s+livree?s?)\b"
+            r"|\b(?:promised|due)\s+(?:for|on|by)\b|\b(?:promis|annonce)e?s?\s+(?:pour|le|sous)\b"
         ),
         " expected arrive ",
     ),
@@ -345,19 +356,6 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
             r"|\bchez\s+(?:un|le|mon|ma|la)\s+voisin"
         ),
         " status ",
-    ),
-    (
-        re.compile(
-            r"\bqu'est-ce\s+qui\s+se\s+passe\b|\bque\s+se\s+passe-t-il\b|\bsilence\s+radio\b"
-            r"|\b(?:is\s+)?anything\s+happening\b"
-        ),
-        " status ",
-    ),
-    (
-        re.compile(
-            r"\b(?:promised|due)\s+(?:for|on|by)\b|\b(?:promis|annonce)e?s?\s+(?:pour|le|sous)\b"
-        ),
-        " expected arrive ",
     ),
     (re.compile(r"\bwhat\s+time\b|\ba\s+quelle\s+heure\b"), " when "),
     (
@@ -430,7 +428,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bnothing\s+back\b|\bno\s+money\s+back\b"), " refund not "),
     (
         re.compile(
-            r"\b(?:will|would|does|do|did)\s+(?:my|our)\s+(?!(?:old|older|last|previous|past|earlier)\b)"
+            rf"\b(?:will|would|does|do|did)\s+(?:my|our)\s+(?!(?:{'|'.join(sorted(_PAST_ONE))})\b)"
             r"(?:\w+\s+){0,2}?(?:come|turn\s+up|show\s+up)\b(?!\s+in\b)"
         ),
         " my order arrive ",
@@ -455,11 +453,10 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"\b(?:nada|zilch)\b|\brien\s+du\s+tout\b|\bnothing\s+since\b|\brien\s+depuis\b"
+            r"|\bsince\s+then,?\s+silence\b|\bsilence\s+since\b"
         ),
         " still nothing ",
     ),
-    (re.compile(r"\bsince\s+then,?\s+silence\b|\bsilence\s+since\b"), " still nothing "),
-    (re.compile(r"\b(?:just\s+)?wondering\s+about\b"), " status "),
     # "How long do refunds take": how the shop works, for anyone.
     (re.compile(r"\bhow\s+long\s+do\s+(?:refunds|returns|deliveries|orders)\b"), " policy "),
     # "I've moved": house, not parcel.
@@ -577,6 +574,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
             r"|\bany\s+(?:news|updates?|word|joy|luck)\b"
             r"|\bou\s+(?:il|elle|ils|elles|ca)\s+en\s+est\b|\ben\s+est\s+ou\b"
             r"|\bwhat(?:\s+has|'?s)?\s+happened\s+(?:to|with)\b"
+            r"|\bqu'est-ce\s+qui\s+se\s+passe\b|\bque\s+se\s+passe-t-il\b|\bsilence\s+radio\b"
+            r"|\b(?:is\s+)?anything\s+happening\b|\b(?:just\s+)?wondering\s+about\b"
         ),
         " status ",
     ),
@@ -753,15 +752,6 @@ _THEY_ORDERED = re.compile(
 _WHEN_ASKED = re.compile(r"\bwhen\s+(?!(?:i|we|you|u)\b)|\bquand\b")
 
 
-# "My last order": one before this, told as past experience.
-_PAST_ONE = frozenset(
-    _words(
-        "last previous earlier first old older past other derniere dernieres derniers precedente "
-        "precedentes precedents ancienne anciennes anciens ancien premiere premieres"
-    )
-)
-
-
 # "Ma livraison" is theirs; "la livraison" alone is as often a general question.
 _DELIVERY = frozenset(_words("livraison livraisons"))
 
@@ -887,29 +877,23 @@ def needs_order_data(text: str) -> bool:
     words = customer_words(text)
     if _asks_in(words):
         return True
-    # A follow-up ("any news on the below?") asks again what the earlier message asked,
-    # unless the customer asks something general of their own beside it.
-    return (
-        _follows_up(words)
-        and not any(
-            "general" in _families(part) for part in _SENTENCE_BREAK.split(_with_phrases(words))
-        )
-        and _asks_in(_whole_thread(text))
-    )
+    # A follow-up ("any news on the below?") asks again what the earlier message asked.
+    return _follows_up(words) and _asks_in(_whole_thread(text))
 
 
 def _follows_up(words: str) -> bool:
-    """Whether the customer's own `words` chase an earlier message: they say so ("chasing
-    the below"), or they ask after progress without naming what ("it's been 12 days, what
-    happened to it?")."""
+    """Whether the customer's own `words` only chase an earlier message: they say so
+    ("chasing the below"), or they ask after progress without naming what ("it's been 12
+    days, what happened to it?"), and ask nothing general of their own beside it."""
+    found = _families(_with_phrases(words))
+    if "general" in found:
+        return False
     if _FOLLOW_UP.search(words):
         return True
-    found = _families(_with_phrases(words))
     return bool(found & {"pending", "status", "wait", "trouble"}) and not found & {
         "thing",
         "refund",
         "account",
-        "general",
     }
 
 
@@ -990,10 +974,7 @@ def _asks_about_their_order(words: str, context: _Context, *, sentence: bool) ->
     if _RETURNED.search(words) and (found & {"pending", "wait"} or _AMOUNT.search(words)):
         return True  # "The hedge trimmer went back on the 2nd. The £89 hasn't."
     if "status" in found and (
-        context.about_order
-        or context.about_refund
-        or "refund" in found
-        or (mine and "account" not in found)
+        context.about_order or context.about_refund or (mine and "account" not in found)
     ):
         return True
     if "where" in found and (context.about_order and (mine or _WHERE_IS.search(words))):
