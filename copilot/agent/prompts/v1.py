@@ -64,7 +64,8 @@ def system_prompt(
     return "\n".join(lines)
 
 
-NO_SUBJECT = "(none)"
+_SUBJECT_LABEL = "Ticket subject:"
+_NO_SUBJECT = "(none)"
 
 
 def ticket_prompt(
@@ -74,7 +75,7 @@ def ticket_prompt(
     numbers = ", ".join(order_numbers) or "none"
     return "\n".join(
         [
-            f"Ticket subject: {subject or NO_SUBJECT}",
+            f"{_SUBJECT_LABEL} {subject or _NO_SUBJECT}",
             f"Customer identified by the helpdesk: {'yes' if customer_identified else 'no'}",
             f"Order numbers in the ticket: {numbers}",
             CUSTOMER_MESSAGE_START,
@@ -91,3 +92,9 @@ def customer_message(prompt: str) -> str:
     if start == -1 or end == -1:
         return prompt
     return prompt[start + len(CUSTOMER_MESSAGE_START) : end].strip()
+
+
+def ticket_subject(prompt: str) -> str:
+    """The ticket's subject from a `ticket_prompt`; "" when it had none."""
+    subject = prompt.split("\n", 1)[0].removeprefix(_SUBJECT_LABEL).strip()
+    return "" if subject == _NO_SUBJECT else subject

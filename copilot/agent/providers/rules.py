@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from copilot.agent.intents import Topic, language_of, order_numbers_in, topic_of
-from copilot.agent.prompts.v1 import NO_SUBJECT, customer_message
+from copilot.agent.prompts.v1 import customer_message, ticket_subject
 from copilot.agent.providers.base import ModelTurn, ToolCall, Usage
 from copilot.models import Brand
 
@@ -88,11 +88,11 @@ class RulesProvider:
     ) -> ModelTurn:
         """The fixed workflow's next step; `timeout` is moot, it answers at once."""
         prompt = next((m["content"] for m in messages if m["role"] == "user"), "")
-        subject = prompt.split("\n", 1)[0].removeprefix("Ticket subject:").strip()
-        # Marked as a subject line, so that a message opening with a forwarded or quoted one
-        # is still read from the customer's own words below it.
+        # The subject marked as a subject line, so that a message opening with a forwarded or
+        # quoted one is still read from the customer's own words below it.
+        subject = ticket_subject(prompt)
         text = customer_message(prompt)
-        if subject and subject != NO_SUBJECT:
+        if subject:
             text = f"Subject: {subject}\n{text}"
         language = language_of(text, default=self.brand.reply_language)
         tool_messages = [m for m in messages if m["role"] == "tool"]
