@@ -483,94 +483,116 @@ def test_each_sentence_is_judged_with_what_the_message_says(text, needed):
     assert needs_order_data(text) is needed
 
 
-def test_a_follow_up_asks_again_what_the_quoted_message_asked():
-    chase = (
-        "Just chasing my email below please.\n\n"
-        "On Mon, 3 Mar 2025, Ann Lee <ann@example.com> wrote:\n"
-        "> Hello, where is my order 4417? It was due on Friday."
-    )
-    answered = (
-        "Thanks, got it! Do you have the lamp in green?\n\n"
-        "On Mon, 3 Mar 2025, Shop <help@shop.example> wrote:\n"
-        "> Where is your order? Let us check: it is out for delivery."
-    )
+FORWARDED_ABOVE_THE_QUESTION = (
+    "---------- Forwarded message ---------\nFrom: Orders <no-reply@shop.example>\n"
+    "Subject: Your order #BE-77120 has shipped\n\nGood news! Your serum is on its way.\n"
+    "----------\n\nHi, it's been over a week and the courier doesn't recognise the number. "
+    "Where is my package?"
+)
 
-    no_reply = (
-        "I haven't heard back about the message below.\n\n"
-        "-----Original Message-----\nFrom: Chloe Martin\nSubject: Refund not received\n\n"
-        "I sent back the damaged plant (order GL-5570) three weeks ago and still have no refund."
-    )
 
-    never_answered = (
-        "Hi, I never got an answer to this.\n\n-----Original Message-----\nSubject: delivery\n\n"
-        "My coffee grinder order (ref 33021) shows as dispatched but with no ETA."
-    )
-    asked_hours = (
-        "I never got a reply to this:\n\nOn Sat, 2 Mar 2024, Steve wrote:\n"
-        "> What are your opening hours over the bank holiday weekend?"
-    )
+@pytest.mark.parametrize(
+    ("text", "needed"),
+    [
+        pytest.param(
+            "Just chasing my email below please.\n\n"
+            "On Mon, 3 Mar 2025, Ann Lee <ann@example.com> wrote:\n"
+            "> Hello, where is my order 4417? It was due on Friday.",
+            True,
+            id="chase",
+        ),
+        pytest.param(
+            "Thanks, got it! Do you have the lamp in green?\n\n"
+            "On Mon, 3 Mar 2025, Shop <help@shop.example> wrote:\n"
+            "> Where is your order? Let us check: it is out for delivery.",
+            False,
+            id="answered",
+        ),
+        pytest.param(
+            "I haven't heard back about the message below.\n\n"
+            "-----Original Message-----\nFrom: Chloe Martin\nSubject: Refund not received\n\n"
+            "I sent back the damaged plant (order GL-5570) three weeks ago and still have no "
+            "refund.",
+            True,
+            id="no-reply",
+        ),
+        pytest.param(
+            "Hi, I never got an answer to this.\n\n-----Original Message-----\n"
+            "Subject: delivery\n\n"
+            "My coffee grinder order (ref 33021) shows as dispatched but with no ETA.",
+            True,
+            id="never-answered",
+        ),
+        pytest.param(
+            "I never got a reply to this:\n\nOn Sat, 2 Mar 2024, Steve wrote:\n"
+            "> What are your opening hours over the bank holiday weekend?",
+            False,
+            id="asked-hours",
+        ),
+        # The reply below the quote: a bottom-posted chase, a forwarded notice above the question.
+        pytest.param(
+            "> Hi Sarah, I can confirm a refund of €64.50 has been issued to your original "
+            "payment method. Please allow 5-10 working days.\n\n"
+            "It's been 12 working days. Can you check what happened to it?\n\nSarah",
+            True,
+            id="below-a-quote",
+        ),
+        pytest.param(FORWARDED_ABOVE_THE_QUESTION, True, id="below-a-forwarded-notice"),
+        pytest.param(
+            "Votre réponse automatique ci-dessous ne répond pas à ma question. Est-il possible "
+            "de parler à un conseiller ?\n\nLe lun. 3 mars 2025, Service Client a écrit :\n"
+            "> Pour suivre votre commande, rendez-vous dans votre espace client.",
+            False,
+            id="automatic-reply",
+        ),
+        pytest.param(
+            "Hi Sam,\n\nAny joy with the greenhouse?\n\nBen\n\nOn Tue 4 Jun, Sam wrote:\n"
+            "> I've raised a query with the haulier about your greenhouse (order 60381177) and "
+            "will come back to you as soon as I hear where it is.",
+            True,
+            id="any-joy",
+        ),
+        pytest.param(
+            "Hello again,\n\nI sent the question below ten days ago and haven't heard back.\n\n"
+            "> Hello, do you ship to Canada, and if so what are the options and costs?",
+            False,
+            id="asked-shipping",
+        ),
+        # A subject line above a quoted notice, and an answer written between quoted lines.
+        pytest.param(
+            "Re: Confirmation de commande n°LU-7781\n\n> Date de livraison estimée : 14/03\n\n"
+            "Le lien mène nulle part et ça fait 10 jours. Alors ?",
+            True,
+            id="subject-then-quote",
+        ),
+        pytest.param(
+            "Thanks for your reply below, but it doesn't answer my question.\n\n"
+            "> Our standard lead time for large furniture is 3-5 weeks.\n\n"
+            "I'm asking when MY wardrobe (order 88145) is actually going to turn up.",
+            True,
+            id="between-quotes",
+        ),
+        pytest.param(
+            "Vous disiez 5 jours ouvrés (cf. ci-dessous). Ça en fait 12.\n\n"
+            "> Le remboursement sera effectué sous 5 jours ouvrés sur votre moyen de paiement.",
+            True,
+            id="chased-refund",
+        ),
+        # A chase that asks something general of its own is judged as that question.
+        pytest.param(
+            "Hi, see below - all resolved, thank you!\n\nOne general question though: is your "
+            "30-day refund window counted from the delivery date or the order date?\n\n"
+            "> Your refund of £40 for order HW-2231 has been processed.",
+            False,
+            id="resolved-then-policy",
+        ),
+    ],
+)
+def test_a_follow_up_asks_again_what_the_quoted_message_asked(text, needed):
+    assert needs_order_data(text) is needed
 
-    # The reply below the quote: a bottom-posted chase, and a forwarded notice above the question.
-    below = (
-        "> Hi Sarah, I can confirm a refund of €64.50 has been issued to your original payment "
-        "method. Please allow 5-10 working days.\n\n"
-        "It's been 12 working days. Can you check what happened to it?\n\nSarah"
-    )
-    forwarded = (
-        "---------- Forwarded message ---------\nFrom: Orders <no-reply@shop.example>\n"
-        "Subject: Your order #BE-77120 has shipped\n\nGood news! Your serum is on its way.\n"
-        "----------\n\nHi, it's been over a week and the courier doesn't recognise the number. "
-        "Where is my package?"
-    )
-    automatic_reply = (
-        "Votre réponse automatique ci-dessous ne répond pas à ma question. Est-il possible de "
-        "parler à un conseiller ?\n\nLe lun. 3 mars 2025, Service Client a écrit :\n"
-        "> Pour suivre votre commande, rendez-vous dans votre espace client."
-    )
 
-    any_joy = (
-        "Hi Sam,\n\nAny joy with the greenhouse?\n\nBen\n\nOn Tue 4 Jun, Sam wrote:\n"
-        "> I've raised a query with the haulier about your greenhouse (order 60381177) and will "
-        "come back to you as soon as I hear where it is."
+def test_the_reply_below_a_forwarded_notice_is_the_customers_words():
+    assert (
+        customer_words(FORWARDED_ABOVE_THE_QUESTION).strip().startswith("hi, it's been over a week")
     )
-    asked_shipping = (
-        "Hello again,\n\nI sent the question below ten days ago and haven't heard back.\n\n"
-        "> Hello, do you ship to Canada, and if so what are the options and costs?"
-    )
-
-    # A subject line above a quoted notice, and an answer written between quoted lines.
-    subject_then_quote = (
-        "Re: Confirmation de commande n°LU-7781\n\n> Date de livraison estimée : 14/03\n\n"
-        "Le lien mène nulle part et ça fait 10 jours. Alors ?"
-    )
-    between_quotes = (
-        "Thanks for your reply below, but it doesn't answer my question.\n\n"
-        "> Our standard lead time for large furniture is 3-5 weeks.\n\n"
-        "I'm asking when MY wardrobe (order 88145) is actually going to turn up."
-    )
-
-    assert needs_order_data(subject_then_quote)
-    assert needs_order_data(between_quotes)
-    chased_refund = (
-        "Vous disiez 5 jours ouvrés (cf. ci-dessous). Ça en fait 12.\n\n"
-        "> Le remboursement sera effectué sous 5 jours ouvrés sur votre moyen de paiement."
-    )
-    resolved_then_policy = (
-        "Hi, see below - all resolved, thank you!\n\nOne general question though: is your "
-        "30-day refund window counted from the delivery date or the order date?\n\n"
-        "> Your refund of £40 for order HW-2231 has been processed."
-    )
-
-    assert needs_order_data(chased_refund)
-    assert not needs_order_data(resolved_then_policy)
-    assert needs_order_data(chase)
-    assert needs_order_data(no_reply)
-    assert needs_order_data(any_joy)
-    assert not needs_order_data(asked_shipping)
-    assert needs_order_data(below)
-    assert needs_order_data(forwarded)
-    assert customer_words(forwarded).strip().startswith("hi, it's been over a week")
-    assert not needs_order_data(automatic_reply)
-    assert needs_order_data(never_answered)
-    assert not needs_order_data(asked_hours)
-    assert not needs_order_data(answered)
