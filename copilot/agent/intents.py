@@ -180,6 +180,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "arrive": _words(
         "arrive arrives arrived arriving arrival deliver delivered receive received "
         "recu recue recus recois recevoir recevrai livre livree livres arrivee arriver arrivera "
+        "arriveront arriverait arriveraient "
         "coming came land lands landing landed parvenu parvenue aurai"
     ),
     "ship": _words(
@@ -196,7 +197,7 @@ _FAMILIES: dict[str, tuple[str, ...]] = {
     "negation": _words(
         "not never haven hasn didn don doesn isn wasn hasnt havent didnt doesnt isnt wasnt arent "
         "werent nothing "
-        "pas jamais aucune aucun rien"
+        "pas jamais aucune aucun rien ni"
     ),
     # it should have happened by now
     "pending": _words("still yet toujours encore tjr tjrs tjs pending"),
@@ -692,9 +693,10 @@ _NOT_YET_ORDERED = re.compile(
 
 # --- the order question -------------------------------------------------------------------
 
-# "I'd like to know whether...", "pouvez-vous me dire si...".
+# "I'd like to know whether...", "pouvez-vous me dire si...", "just wondering if...".
 _INDIRECT_QUESTION = (
-    r"\bwhether\b|\b(?:know|tell\s+me|confirm|check|checking|see|verify|savoir|dire|verifier)"
+    r"\bwhether\b|\bwonder(?:ing)?\s+if\b|\bme\s+demande(?:ais)?\s+si\b"
+    r"|\b(?:know|tell\s+me|confirm|check|checking|see|verify|savoir|dire|verifier)"
     r"\s+(?:if|si|when|quand)\b"
 )
 # Asks whether something happened: "has it shipped", "est-ce que ... expédiées", "...?".
