@@ -324,12 +324,35 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"\b(?:supposed|meant|due|expected)\s+to\s+(?:come|arrive|land|be\s+delivered)"
-            r"|\b(?:devai(?:t|ent)|cense(?:e|s|es)?)\s+(?:arriver|rentrer|etre\s+livree?s?)\b"
+            r"|\b(?:was|were)\s+(?:supposed|meant|due)\s+to\s+(?:get|receive)\b"
+            r"(?![^.?!]*\b(?:codes?|discount|e-?mails?|links?|vouchers?|refunds?|reply|call)\b)"
+            r"|\bdue\s+(?:on\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+            r"|today|yesterday)\b"
+            r"|\b(?:devai(?:t|ent)|cense(?:e|s|es)?)\s+(?:arriver|rentrer|passer|etre\s+livree?s?)\b"
             r"|\b(?:promised|due)\s+(?:for|on|by)\b|\b(?:promis|annonce)e?s?\s+(?:pour|le|sous)\b"
         ),
         " expected arrive ",
     ),
-    (re.compile(r"\bno\s+sign\s+of\b"), " not arrived "),
+    (
+        re.compile(
+            r"\bno\s+sign\s+of\b|\b(?:is|are)\s+(?:still\s+)?not\s+here\b"
+            r"|\b(?:isn'?t|aren'?t)\s+(?:still\s+|yet\s+)?here\b"
+            r"|\bpas\s+(?:encore\s+)?la\b(?=\s*(?:[.?!,;\u2026]|$))"
+        ),
+        " not arrived ",
+    ),
+    (re.compile(r"\b(?:left|gone\s+out)\s+(?=yet\b|the\s+warehouse\b)"), " shipped "),
+    # "Will the rug be here before Saturday?": when theirs comes, against a date.
+    (
+        re.compile(
+            r"\bwill\s+(?:it|they|(?:the|my|our|his|her)\s+[^.?!]{0,30}?)\s*"
+            r"(?:be\s+here|arrive|get\s+(?:here|there|to\s+\w+))\s+(?:before|by|in\s+time)\b"
+            r"|\b(?:the|my|our)\s+[^.?!]{0,30}?\s+will\s+(?:be\s+here|arrive|get\s+(?:here|there))"
+            r"\s+(?:before|by|in\s+time)\b"
+            r"|\b(?:sera|seront)\s+(?:la|arrivee?s?|livree?s?)\s+(?:avant|pour|d'ici)\b"
+        ),
+        " when arrive ",
+    ),
     (re.compile(r"\best\.\s*(?=delivery|arrival|ship|date)"), " estimated "),
     # Time gone by since: "it's been two weeks", "ca fait une semaine".
     (
@@ -341,6 +364,14 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
             r"\s*(?:jours?|semaines?|mois)\b|\b(?:it'?s|it\s+has)\s+been\s+(?:over\s+)?\d+\b"
         ),
         " still ",
+    ),
+    # Days counted while nothing comes: "Day 9.", "12 days now", "depuis 10 jours".
+    (
+        re.compile(
+            r"^\W*day\s+\d+\b|\b\d+\s+(?:days|weeks)\s+now\b"
+            r"|\bdepuis\s+(?:\d+|deux|trois|dix|quinze)\s+(?:jours|semaines)\b"
+        ),
+        " still waiting ",
     ),
     (re.compile(r"\ben\s+cours\b"), " status "),
     (
@@ -369,6 +400,22 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     # "How many days till my box shows up": how long for theirs (not for a delivery service).
     (re.compile(r"\bhow\s+many\s+more\s+days\b"), " how long still "),
     (re.compile(r"\bhow\s+many\s+days\b(?=[^.?!]*\b(?:my|our)\b)"), " how long "),
+    # How long a delivery or a refund takes in general, how refunds work, order cut-offs.
+    (
+        re.compile(
+            r"\bhow\s+long\s+(?:does|do|will|would)\s+(?:a|an|standard|express|international"
+            r"|next[- ]day|delivery|shipping|parcels?|orders?|refunds?|returns?)\b[^.?!]{0,40}\btake\b"
+            r"|\bhow\s+do(?:es)?\s+(?:refunds?|returns?|deliver(?:y|ies)|shipping|exchanges?)\s+work\b"
+            r"|\borders?\s+need\s+to\s+be\s+in\b|\bneed\s+to\s+order\s+by\b"
+        ),
+        " usually ",
+    ),
+    (
+        re.compile(
+            r"\b(?:loved?|loving|enjoyed)\s+(?:my|our|the)\s+(?:order|parcel|purchase|package)\b"
+        ),
+        " thanks ",
+    ),
     # "Christmas period": a season, not how long something takes.
     (
         re.compile(
@@ -634,6 +681,7 @@ _HYPOTHETICAL = re.compile(
     r"|\b(?:if|si)\s+[^.?!]{0,40}\b(?:(?:doesn'?t|does\s+not|don'?t|not\s+to|ne)\s+(?:\w+\s+)?"
     r"(?:fit|suit|work|like|want|convient|va|plait)|(?:convient|va|plait)\s+pas)\b"
     r"|\bonce\s+(?:it|they|an?|the)\b[^.?!]{0,30}\b(?:arrives?|is\s+delivered)\b"
+    r"|\bonce\s+(?:it|they)\s+ships?\b|\bune\s+fois\s+(?:la\s+)?commande\s+(?:passee|validee)\b"
     r"|\bif\s+(?:i|we|u)\s+(?:return|send\s+(?:it|them|\w+)?\s*back|exchange)"
     r"|\bsi\s+(?:je|j'|on)\s*(?:retourne|renvoie|rends|echange)"
     r"|\bif\s+(?:my|the|an?|your)\s+(?:order|basket|cart)\s+(?:is|costs?|comes\s+to|totals?)\b"
@@ -665,6 +713,7 @@ _PLANS_TO_ORDER = re.compile(
     r"|\b(?:i'?m|i\s+am|we'?re|we\s+are)\s+interested\s+in\b|\bbefore\s+(?:i|we)\s+commit\b"
     r"|\b(?:would|'d)\s+love\s+to\s+(?:order|buy|try)\b"
     r"|\b(?:can|could|may)\s+(?:i|we)\s+(?:place\s+an?\s+order|order|buy|purchase)\b"
+    r"|\bpossible\s+(?:to|de)\s+(?:order|buy|purchase|commander|acheter)\b"
     r"|\btried\s+to\s+(?:order|buy|purchase|check\s*out)\b"
     r"|\b(?:puis-je|je\s+peux|peut-on|on\s+peut)\s+(?:commander|passer\s+(?:une\s+)?commande|acheter)"
     r"|\b(?:je|j'|on)\s*(?:voudrais|veux|souhaite|souhaiterais|aimerais|compte|vais|pense)\s+"
@@ -746,6 +795,7 @@ _THEY_ORDERED = re.compile(
     r"(?:pre-?)?(?:ordered|bought|purchased|placed\s+an?\s+order)\b"
     r"|\bplaced\s+(?:this|the|my|our)\s+order\b"
     r"|\b(?:j'?ai|on\s+a|g|ayant)\s+(?:\w+\s+)?(?:commande|achete|passe\s+(?:une\s+)?commande)\b"
+    r"|\bque\s+(?:j'?ai|j'avais|on\s+a)\s+pris\b"
     r"|^\W*(?:\w+\W+)?(?:ordered|bought|purchased)\b"  # "hiya, ordered a controller on monday"
 )
 
@@ -964,6 +1014,8 @@ def _asks_about_their_order(words: str, context: _Context, *, sentence: bool) ->
     if found & {"wait", "pending"} and _AMOUNT.search(words):  # "still waiting on the £45"
         return True
     if {"status", "pending", "negation"} <= found:  # "Any news? Still nothing here."
+        return True
+    if {"wait", "pending", "negation"} <= found:  # "Day 9. Still nothing."
         return True
     if {"when", "thing"} <= found and found & {"pending", "wait"}:
         return True  # "It's been four weeks. Could you give me an actual delivery date?"
