@@ -341,7 +341,6 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         " not arrived ",
     ),
-    (re.compile(r"\b(?:left|gone\s+out)\s+(?=yet\b|the\s+warehouse\b)"), " shipped "),
     # "Will the rug be here before Saturday?": when theirs comes, against a date.
     (
         re.compile(
@@ -354,7 +353,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         " when arrive ",
     ),
     (re.compile(r"\best\.\s*(?=delivery|arrival|ship|date)"), " estimated "),
-    # Time gone by since: "it's been two weeks", "ca fait une semaine".
+    # Time gone by, or days counted, while nothing comes: "it's been two weeks", "ca fait une
+    # semaine", "Day 9.", "we're on day 12", "depuis 10 jours".
     (
         re.compile(
             r"\b(?:it'?s|it\s+has)\s+(?:now\s+)?been\s+(?:over\s+|nearly\s+|almost\s+)?"
@@ -362,25 +362,14 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
             r"|four|five|six|ten|several|a\s+few)\s+(?:days?|weeks?|months?)\b"
             r"|\b(?:ca|cela)\s+fait\s+(?:plus\s+d'|presque\s+)?(?:\d+|une|un|deux|trois|quinze|dix)"
             r"\s*(?:jours?|semaines?|mois)\b|\b(?:it'?s|it\s+has)\s+been\s+(?:over\s+)?\d+\b"
-        ),
-        " still ",
-    ),
-    # Days counted while nothing comes: "Day 9.", "12 days now", "depuis 10 jours".
-    (
-        re.compile(
-            r"^\W*day\s+\d+\b|\b\d+\s+(?:days|weeks)\s+now\b"
+            r"|\b(?:it'?s|we'?re\s+on|now\s+on)\s+(?:now\s+)?(?:working\s+|business\s+)?day\s+\d+\b"
+            r"|^\W*day\s+\d+\b|\b\d+\s+(?:days|weeks)\s+now\b"
+            r"|\bon\s+(?:en\s+)?est\s+a\s+(?:\d+|j\+?\d+)\b"
             r"|\bdepuis\s+(?:\d+|deux|trois|dix|quinze)\s+(?:jours|semaines)\b"
         ),
         " still waiting ",
     ),
     (re.compile(r"\ben\s+cours\b"), " status "),
-    (
-        re.compile(
-            r"\b(?:it'?s|we'?re\s+on|now\s+on)\s+(?:now\s+)?(?:working\s+|business\s+)?day\s+\d+\b"
-            r"|\bon\s+(?:en\s+)?est\s+a\s+(?:\d+|j\+?\d+)\b"
-        ),
-        " still ",
-    ),
     # "Left with a neighbour": where exactly is the question.
     (
         re.compile(
@@ -405,6 +394,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"\bhow\s+long\s+(?:does|do|will|would)\s+(?:a|an|standard|express|international"
             r"|next[- ]day|delivery|shipping|parcels?|orders?|refunds?|returns?)\b[^.?!]{0,40}\btake\b"
+            r"|\bhow\s+long\s+do\s+(?:refunds|returns|deliveries|orders)\b"
             r"|\bhow\s+do(?:es)?\s+(?:refunds?|returns?|deliver(?:y|ies)|shipping|exchanges?)\s+work\b"
             r"|\borders?\s+need\s+to\s+be\s+in\b|\bneed\s+to\s+order\s+by\b"
         ),
@@ -505,8 +495,6 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         " still nothing ",
     ),
-    # "How long do refunds take": how the shop works, for anyone.
-    (re.compile(r"\bhow\s+long\s+do\s+(?:refunds|returns|deliveries|orders)\b"), " policy "),
     # "I've moved": house, not parcel.
     (
         re.compile(
@@ -544,6 +532,7 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"\b(?:go|goes|went|gone)\s+out\b|\b(?:has|have|did)\s+(?:it|they)\s+left\b"
+            r"|\bleft(?=\s+yet\b)"
             r"|\bleft\s+(?:the|your|their)\s+(?:warehouse|depot|building|premises|facility)\b"
             r"|\b(?:has|have)\s+(?:it|they)\s+(?:\w+\s+)?been\s+picked\s+up\b"
             r"|\bon\s+(?:its|their|the|his|her)\s+way\b|\bon\s+the\s+(?:van|truck|lorry)\b"
