@@ -16,7 +16,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_two_turn_where_is_my_order_run_gives_draft_and_full_trace(world, openai_server):
     openai_server.script(
-        fake.tool_call("fetch_orders", {"order_number": "NW-2001"}, tokens_in=210, tokens_out=18),
+        fake.delayed(
+            fake.tool_call(
+                "fetch_orders", {"order_number": "NW-2001"}, tokens_in=210, tokens_out=18
+            ),
+            0.2,
+        ),
         fake.text(
             "Hello Ana, your order NW-2001 is on its way with DHL, tracking number JD0042.",
             tokens_in=340,
@@ -47,7 +52,11 @@ def test_two_turn_where_is_my_order_run_gives_draft_and_full_trace(world, openai
         {"name": "fetch_orders", "arguments": {"order_number": "NW-2001"}}
     ]
     assert tool.result["orders"][0]["shipments"][0]["tracking_number"] == "JD0042"
-    assert all(s.duration_ms >= 0 and s.started_at for s in trace.spans)
+    # Durations are measured, not filled in: the first reply took 0.2 s on the wire, and the
+    # run lasted at least as long as its spans one after the other (each rounded to a ms).
+    assert first.duration_ms >= 200 and second.duration_ms < first.duration_ms
+    assert all(s.started_at for s in trace.spans)
+    assert trace.latency_ms >= sum(s.duration_ms for s in trace.spans) - len(trace.spans)
     # What went over the wire: tools offered with tool_choice=auto, max_tokens, the tool result.
     request = openai_server.requests[0]
     assert request["tool_choice"] == "auto" and request["max_tokens"] == 800

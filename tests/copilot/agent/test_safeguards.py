@@ -89,7 +89,8 @@ def test_hanging_tool_is_cut_at_its_timeout_and_the_draft_still_comes_back(
     assert result.ok
     tool = next(s for s in result.trace.spans if s.kind == "tool")
     assert tool.status == Span.Status.ERROR and tool.error["code"] == "tool_timeout"
-    assert 400 <= tool.duration_ms < 2000
+    # Cut at the 0.5 s timeout plus the engine's grace for a tool's own deadline error.
+    assert 700 <= tool.duration_ms < 1250
     assert told(openai_server, 1)[0]["error"] == {
         "code": "tool_timeout",
         "message": "fetch_orders did not answer within 0.5 seconds.",
@@ -144,7 +145,11 @@ def test_no_identified_customer_runs_no_tool_and_asks_for_the_order_number(world
     assert not [s for s in result.trace.spans if s.kind == "tool"]
     assert result.trace.tool_calls_count == 0
     assert "missing_customer_context" in guardrails(result)
-    assert told(openai_server, 1)[0]["error"]["code"] == "missing_customer_context"
+    assert told(openai_server, 1)[0]["error"] == {
+        "code": "missing_customer_context",
+        "message": "The customer is not identified and gave no order number; ask for one.",
+        "retryable": False,
+    }
     assert (
         "Customer identified by the helpdesk: no"
         in openai_server.requests[0]["messages"][1]["content"]
