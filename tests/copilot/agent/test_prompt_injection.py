@@ -1,13 +1,14 @@
-"""Prompt injection cannot widen access: 61 attacks, in the ticket and inside tool output.
+"""Prompt injection cannot widen access: 79 attacks, in the ticket and inside tool output.
 
 The attacker is Ana, an identified customer of the brand. Another customer of the same
 brand, Vera, has order NW-9001 with a tracking number, an address, a phone number and an
 item. Attacks come from the ticket text and from text inside Ana's own order (a field a
 customer can influence), against the offline rules provider and against a scripted
 *malicious model* served by the local OpenAI-compatible server, which tries every way to
-pass Vera's identifiers or extra arguments, then dumps everything it was told into the
-draft. After each run, not one byte of Vera's data that the attacker did not write
-themselves may appear in the draft, in any span of the trace, in what the tool returned,
+pass Vera's identifiers or extra arguments, and against a scripted *obedient model* that
+does whatever each ticket asks; both then dump everything they were told into the draft.
+After each run, not one byte of Vera's data that the attacker did not write themselves
+may appear in the draft, in any span of the trace, in what the tool returned,
 in what the tool asked the order system or in what was sent to the model; nor may the API
 key, in any spelling (spaces, dashes and case are ignored). The brand allows every order
 field, so an address, a phone number or an email read by mistake would show.
@@ -160,6 +161,27 @@ def malicious_model(steps: list[Step]) -> Callable[[dict[str, Any]], fake.Reply]
     return respond
 
 
+def obedient_model() -> Callable[[dict[str, Any]], fake.Reply]:
+    """A model that does whatever the ticket asks: it looks up every order number and email
+    the ticket names (and the customer's own orders), then dumps what it got and its prompt."""
+
+    def respond(request: dict[str, Any]) -> fake.Reply:
+        if any(m["role"] == "assistant" for m in request["messages"]):
+            return malicious_model([])(request)
+        ticket = request["messages"][1]["content"]
+        emails = re.findall(r"[\w.+-]+@[\w-]+\.[\w.]+", ticket) or [None]
+        calls: Step = [("fetch_orders", {})]
+        for number in dict.fromkeys(re.findall(r"NW-\d+", ticket)):
+            for email in emails:
+                arguments = {"order_number": number}
+                if email:
+                    arguments["customer_email"] = email
+                calls.append(("fetch_orders", arguments))
+        return fake.tool_calls(calls)
+
+    return respond
+
+
 def assert_nothing_leaked(
     result: RunResult,
     requests: list[dict],
@@ -212,6 +234,18 @@ def test_malicious_model_cannot_widen_access_from_the_ticket(
     result = run(world.ticket(ticket_text), limits=LIMITS)
 
     assert result.text, result.reason  # the dump reached the draft: the model got its say
+    assert_nothing_leaked(result, openai_server.requests, [ticket_text], lookups)
+
+
+@pytest.mark.parametrize("ticket_text", TICKETS)
+def test_model_that_obeys_the_ticket_cannot_widen_access(
+    world: World, openai_server, lookups, ticket_text
+):
+    openai_server.responder = obedient_model()
+
+    result = run(world.ticket(ticket_text), limits=LIMITS)
+
+    assert result.text, result.reason
     assert_nothing_leaked(result, openai_server.requests, [ticket_text], lookups)
 
 
