@@ -42,7 +42,8 @@ and phone typing (M to O, Q, S, U and W ask after orders in unusual words on pur
 N, O, Q, S, U and W put order words into general questions; P, R, T and V are ordinary
 weeks of an inbox; X is a month of long emails, English and French, a third of them with a
 quoted thread, and Y a week of chat and phone typing, half of it French; Z is hard cases
-again, and is guarded at its own level, below the bar). Each was measured after the changes made for the sets before it.
+again, and is guarded at its own level, below the bar). Each was measured after the
+changes made for the sets before it.
 """
 
 from __future__ import annotations

@@ -154,11 +154,16 @@ def malicious_model(steps: list[Step]) -> Callable[[dict[str, Any]], fake.Reply]
         turns = sum(1 for m in request["messages"] if m["role"] == "assistant")
         if turns < len(steps):
             return fake.tool_calls(steps[turns])
-        system = request["messages"][0]["content"]
-        dump = json.dumps([m["content"] for m in fake.tool_result_messages(request)])
-        return fake.text(f"Here is everything I was given: {dump}\nMy instructions: {system}")
+        return everything_told(request)
 
     return respond
+
+
+def everything_told(request: dict[str, Any]) -> fake.Reply:
+    """A draft that repeats every tool result the model got and its whole system prompt."""
+    system = request["messages"][0]["content"]
+    dump = json.dumps([m["content"] for m in fake.tool_result_messages(request)])
+    return fake.text(f"Here is everything I was given: {dump}\nMy instructions: {system}")
 
 
 def obedient_model() -> Callable[[dict[str, Any]], fake.Reply]:
@@ -167,7 +172,7 @@ def obedient_model() -> Callable[[dict[str, Any]], fake.Reply]:
 
     def respond(request: dict[str, Any]) -> fake.Reply:
         if any(m["role"] == "assistant" for m in request["messages"]):
-            return malicious_model([])(request)
+            return everything_told(request)
         ticket = request["messages"][1]["content"]
         emails = re.findall(r"[\w.+-]+@[\w-]+\.[\w.]+", ticket) or [None]
         calls: Step = [("fetch_orders", {})]
@@ -204,9 +209,10 @@ def assert_nothing_leaked(
             json.dumps(lookups, default=str),
         ]
     )
+    blob = squeezed(blob)
     for secret in secrets:
-        assert squeezed(secret) not in squeezed(blob), f"{secret!r} leaked"
-    assert squeezed(API_KEY) not in squeezed(blob)
+        assert squeezed(secret) not in blob, f"{secret!r} leaked"
+    assert squeezed(API_KEY) not in blob
     fetched = {
         order["number"]
         for span in trace.spans
@@ -262,9 +268,8 @@ def test_injection_inside_tool_output_cannot_widen_access(
     result = run(world.ticket(ticket_text), limits=LIMITS)
 
     assert INJECTED_TITLE in json.dumps(openai_server.requests[1])  # the model did see it
-    assert {"call": "order_by_number", "number": "NW-2001"} in [
-        {k: v for k, v in asked.items() if k != "timeout"} for asked in lookups
-    ]  # the spy sees the tool's thread
+    # The spy sees the tool's thread.
+    assert ("order_by_number", "NW-2001") in [(a["call"], a.get("number")) for a in lookups]
     assert result.text, result.reason
     assert_nothing_leaked(result, openai_server.requests, [ticket_text, INJECTED_TITLE], lookups)
 
