@@ -24,7 +24,9 @@ def _check_deploy(**overrides: str) -> subprocess.CompletedProcess:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("SECURE_", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"))
+        if not k.startswith(
+            ("SECURE_", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE")
+        )
     }
     env.update(PRODUCTION, **overrides)
     return subprocess.run(
