@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from copilot.errors import CodedError
 
-class AuditError(Exception):
+
+class AuditError(CodedError):
+    """The base of the audit app's errors."""
+
     code = "audit_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class TraceImmutable(AuditError):
     """A trace or span was about to be changed or deleted outside the retention purge."""
 
     code = "trace_immutable"
+
+
+class DraftHeld(AuditError):
+    """A sensitive draft of a brand that holds them waits for a lead's approval (audit's
+    approval rule, `audit.services.check_draft_not_held`)."""
+
+    code = "draft_held"
+    status = 409

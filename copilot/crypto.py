@@ -18,8 +18,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
+from copilot.errors import CodedError
 
-class SecretUnreadable(Exception):
+
+class SecretUnreadable(CodedError):
     """A stored secret could not be decrypted with any configured key."""
 
     code = "secret_unreadable"
@@ -65,7 +67,7 @@ class EncryptedJSONField(models.TextField):
     """A JSON value stored encrypted; Python code sees the value, the database a token."""
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
-        if value in (None, ""):
+        if not value:
             return self.get_default()  # an empty secret reads back as the field's empty value
         return decrypt(value)
 

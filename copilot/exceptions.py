@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from copilot.errors import CodedError
+
 if TYPE_CHECKING:
     from copilot.models import Draft
 
 
-class CopilotError(Exception):
+class CopilotError(CodedError):
+    """The base of the copilot app's errors: a `CodedError`, answered as a 400 by default."""
+
     code = "copilot_error"
     status = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def as_dict(self) -> dict[str, object]:
-        """The error as an API answers it: `{"error": <this>}`."""
-        return {"code": self.code, "message": self.message}
 
 
 class DraftConflict(CopilotError):
@@ -58,10 +54,3 @@ class InvalidIntake(CopilotError):
 
     def as_dict(self) -> dict[str, object]:
         return {**super().as_dict(), **({"fields": self.fields} if self.fields else {})}
-
-
-class DraftHeld(CopilotError):
-    """A sensitive draft of a brand that holds them waits for a lead's approval."""
-
-    code = "draft_held"
-    status = 409

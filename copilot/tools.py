@@ -11,17 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from copilot.errors import CodedError
+
 if TYPE_CHECKING:
     from copilot.models import Brand, Customer, Ticket
 
 
-class ToolError(Exception):
-    """A tool failure the model and the trace are told about as `{code, message, retryable}`."""
+class ToolError(CodedError):
+    """A tool failure the model and the trace are told about as `{code, message, retryable}`;
+    each tool names its own codes."""
 
     def __init__(self, code: str, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
         self.retryable = retryable
 
     def as_dict(self) -> dict[str, Any]:

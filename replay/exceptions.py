@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from copilot.errors import CodedError
 
-class ReplayError(Exception):
+
+class ReplayError(CodedError):
+    """The base of the replay app's errors."""
+
     code = "replay_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class NoTicketsToReplay(ReplayError):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from copilot.errors import CodedError
 
-class RolloutError(Exception):
+
+class RolloutError(CodedError):
+    """The base of the rollout app's errors."""
+
     code = "rollout_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 REASON_REQUIRED = "Say why you make this change: a reason is required."

@@ -12,17 +12,16 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import logging
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
 
+from copilot.conf import conf
+from copilot.errors import OutboundError
 from copilot.exceptions import CopilotError
-from copilot.retry_after import parse_retry_after
-
-logger = logging.getLogger(__name__)
+from copilot.outbound import ErrorFamily, Failure, json_answer, send
 
 
 # A signed request older (or newer) than this is refused: a captured request cannot be replayed
@@ -61,10 +60,8 @@ class PayloadTooLarge(WebhookRejected):
     @classmethod
     def check(cls, size: int) -> None:
         """Refuse a body (or a declared length) over COPILOT_INTAKE_MAX_BYTES."""
-        from django.conf import settings
-
-        if size > settings.COPILOT_INTAKE_MAX_BYTES:
-            raise cls(f"The body is larger than {settings.COPILOT_INTAKE_MAX_BYTES} bytes.")
+        if size > conf.COPILOT_INTAKE_MAX_BYTES:
+            raise cls(f"The body is larger than {conf.COPILOT_INTAKE_MAX_BYTES} bytes.")
 
 
 class DuplicateEvent(WebhookRejected):
@@ -72,17 +69,12 @@ class DuplicateEvent(WebhookRejected):
     status = 409
 
 
-class HelpdeskError(Exception):
+class HelpdeskError(OutboundError):
     """A helpdesk API call failed. `retryable` errors are worth another attempt later (a
-    timeout may have reached the helpdesk: a retried delivery reconciles before posting)."""
+    timeout may have reached the helpdesk: a retried delivery reconciles before posting);
+    `retry_after` is the wait the helpdesk asked for, if it did."""
 
     code = "helpdesk_error"
-    retryable = False
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
 
 
 class HelpdeskAuthError(HelpdeskError):
@@ -191,17 +183,21 @@ class PooledClient:
         self._http.close()
 
     def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return request(self._http, method, url, vendor=self.label, **kwargs)
+        """The 2xx response of one API call (with the client's timeout); a HelpdeskError
+        otherwise. After a timeout the helpdesk may have stored the write before we gave up."""
+        return send(
+            HELPDESK_ERRORS,
+            self._http,
+            method,
+            url,
+            event={"vendor": self.label, "method": method},
+            context={"vendor": self.label},
+            **kwargs,
+        )
 
     def _json(self, method: str, url: str, **kwargs: Any) -> Any:
         """The JSON answer of one API call."""
-        response = self._call(method, url, **kwargs)
-        try:
-            return response.json()
-        except ValueError as error:
-            raise HelpdeskUnavailable(
-                f"{self.label} answered with something that is not JSON."
-            ) from error
+        return json_answer(HELPDESK_ERRORS, self._call(method, url, **kwargs), vendor=self.label)
 
 
 # --- signatures -----------------------------------------------------------------------------
@@ -298,49 +294,27 @@ def email(payload: dict[str, Any], key: str) -> str:
     return value
 
 
-# --- the HTTP helper -------------------------------------------------------------------------
+# --- the HTTP helper's errors ----------------------------------------------------------------
 
-
-def request(
-    client: httpx.Client, method: str, url: str, *, vendor: str, **kwargs: Any
-) -> httpx.Response:
-    """One API call with the client's timeout; failures become typed HelpdeskErrors.
-
-    After a timeout the helpdesk may have stored the write before we gave up.
-    """
-    started = time.monotonic()
-    try:
-        response = client.request(method, url, **kwargs)
-    except httpx.TimeoutException as error:
-        logger.warning("helpdesks.http.timeout", extra={"vendor": vendor, "method": method})
-        raise HelpdeskTimeout(f"{vendor} did not answer in time.") from error
-    except httpx.HTTPError as error:
-        logger.warning("helpdesks.http.unreachable", extra={"vendor": vendor, "method": method})
-        raise HelpdeskUnavailable(f"{vendor} could not be reached: {error}.") from error
-    logger.info(
-        "helpdesks.http.call",
-        extra={
-            "vendor": vendor,
-            "method": method,
-            "status": response.status_code,
-            "ms": int((time.monotonic() - started) * 1000),
-        },
-    )
-    status = response.status_code
-    if status < 400:
-        return response
-    if status in (401, 403):
-        raise HelpdeskAuthError(f"{vendor} refused the credentials ({status}).")
-    if status == 404:
-        raise HelpdeskNotFound(f"{vendor} has no such ticket ({status}).")
-    if status == 429:
-        raise HelpdeskRateLimited(
-            f"{vendor} is throttling requests ({status}).",
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-        )
-    if status >= 500:
-        raise HelpdeskUnavailable(f"{vendor} answered {status}.")
-    raise HelpdeskBadRequest(f"{vendor} refused the request ({status}).")
+# What each failure of a helpdesk API call raises, and what people are told; `PooledClient`
+# calls through `copilot.outbound.send`, which logs helpdesks.http.response / .timeout /
+# .unreachable.
+HELPDESK_ERRORS = ErrorFamily(
+    events="helpdesks.http",
+    errors={
+        Failure.AUTH: (HelpdeskAuthError, "{vendor} refused the credentials ({status})."),
+        Failure.NOT_FOUND: (HelpdeskNotFound, "{vendor} has no such ticket ({status})."),
+        Failure.RATE_LIMITED: (HelpdeskRateLimited, "{vendor} is throttling requests ({status})."),
+        Failure.SERVER_ERROR: (HelpdeskUnavailable, "{vendor} answered {status}."),
+        Failure.REJECTED: (HelpdeskBadRequest, "{vendor} refused the request ({status})."),
+        Failure.TIMEOUT: (HelpdeskTimeout, "{vendor} did not answer in time."),
+        Failure.UNREACHABLE: (HelpdeskUnavailable, "{vendor} could not be reached: {error}."),
+        Failure.MALFORMED: (
+            HelpdeskUnavailable,
+            "{vendor} answered with something that is not JSON.",
+        ),
+    },
+)
 
 
 # --- the body-HMAC formats (Gorgias, Freshdesk, generic) --------------------------------------

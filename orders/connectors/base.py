@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from copilot.errors import OutboundError
 from orders.schema import Order
 
 
-class ConnectorError(Exception):
-    """An order system could not answer. `code` is stable across trace, UI and logs."""
+class ConnectorError(OutboundError):
+    """An order system could not answer. `code` is stable across trace, UI and logs;
+    `retry_after` is the wait the order system asked for, if it did."""
 
     code = "connector_error"
-    retryable = False
-
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
 
 
 class ConnectorNotConfigured(ConnectorError):

@@ -3,7 +3,8 @@
 Every call has a timeout (the smaller of the source's per-call timeout and what is left of
 the lookup's deadline); 429 and 5xx are retried a bounded number of times with backoff and
 jitter, honouring Retry-After only when the wait fits before the deadline; failures become
-the typed `ConnectorError`s of `orders.connectors.base`; each source has a circuit breaker
+the typed `ConnectorError`s of `orders.connectors.base` (`ORDER_ERRORS`, through the status
+table every outbound client shares in `copilot.outbound`); each source has a circuit breaker
 whose state lives in the Django cache, so every web and worker process shares it. Log events
 carry the vendor, source, method, path, status and timing, never headers, query strings
 (they hold customer emails) or bodies.
@@ -11,7 +12,6 @@ carry the vendor, source, method, path, status and timing, never headers, query 
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from django.conf import settings
 from django.core.cache import cache
 
-from copilot.retry_after import parse_retry_after
+from copilot.outbound import ErrorFamily, Failure, json_answer, send
+from orders.conf import conf
 from orders.connectors.base import (
     ConnectorAuthError,
     ConnectorBadResponse,
@@ -52,11 +52,11 @@ class HttpPolicy:
     @classmethod
     def from_settings(cls) -> HttpPolicy:
         return cls(
-            max_retries=settings.ORDERS_HTTP_MAX_RETRIES,
-            backoff_seconds=settings.ORDERS_HTTP_BACKOFF_SECONDS,
-            backoff_max_seconds=settings.ORDERS_HTTP_BACKOFF_MAX_SECONDS,
-            circuit_failures=settings.ORDERS_CIRCUIT_FAILURES,
-            circuit_reset_seconds=settings.ORDERS_CIRCUIT_RESET_SECONDS,
+            max_retries=conf.ORDERS_HTTP_MAX_RETRIES,
+            backoff_seconds=conf.ORDERS_HTTP_BACKOFF_SECONDS,
+            backoff_max_seconds=conf.ORDERS_HTTP_BACKOFF_MAX_SECONDS,
+            circuit_failures=conf.ORDERS_CIRCUIT_FAILURES,
+            circuit_reset_seconds=conf.ORDERS_CIRCUIT_RESET_SECONDS,
         )
 
     def backoff(self, attempt: int) -> float:
@@ -131,6 +131,30 @@ class CircuitBreaker:
 # Errors that say the source is unhealthy (and so count against its breaker). A wrong key or
 # a wrong URL is a configuration problem the breaker cannot help with.
 _BREAKER_ERRORS = (ConnectorUnavailable, ConnectorRateLimited, ConnectorBadResponse)
+
+# What each failure of a call to an order system raises, and what people are told.
+ORDER_ERRORS = ErrorFamily(
+    events="orders.http",
+    errors={
+        Failure.AUTH: (ConnectorAuthError, "The order system refused the credentials."),
+        Failure.NOT_FOUND: (
+            ConnectorNotFound,
+            "The order system's API was not found at this address.",
+        ),
+        Failure.RATE_LIMITED: (ConnectorRateLimited, "The order system is throttling requests."),
+        Failure.SERVER_ERROR: (ConnectorUnavailable, "The order system failed ({status})."),
+        Failure.REJECTED: (ConnectorBadResponse, "The order system answered {status}."),
+        Failure.TIMEOUT: (
+            ConnectorTimeout,
+            "The order system did not answer within {timeout:.1f} s.",
+        ),
+        Failure.UNREACHABLE: (ConnectorUnavailable, "The order system could not be reached."),
+        Failure.MALFORMED: (
+            ConnectorBadResponse,
+            "The order system answered with malformed JSON.",
+        ),
+    },
+)
 
 _client_lock = threading.Lock()
 _client: httpx.Client | None = None
@@ -249,8 +273,8 @@ class HttpClient:
         if remaining <= 0:
             raise ConnectorTimeout("No time was left to ask the order system.")
         timeout = min(self.call_timeout, remaining)
-        started = time.monotonic()
-        event: dict[str, Any] = {
+        # Logged as orders.http.response / .timeout / .unreachable (see `ORDER_ERRORS`).
+        event = {
             "vendor": self.vendor,
             "source": self.source_key,
             "method": method,
@@ -258,51 +282,17 @@ class HttpClient:
             "attempt": attempt + 1,
             "timeout_s": round(timeout, 3),
         }
-        try:
-            response = _shared_client().request(
-                method,
-                self.base_url + path,
-                params=params,
-                json=json_body,
-                headers=self.headers,
-                auth=self.auth,
-                timeout=timeout,
-            )
-        except httpx.TimeoutException as error:
-            event["duration_ms"] = round((time.monotonic() - started) * 1000)
-            logger.warning("orders.http.timeout", extra=event)
-            raise ConnectorTimeout(
-                f"The order system did not answer within {timeout:.1f} s."
-            ) from error
-        except httpx.HTTPError as error:
-            event["error"] = type(error).__name__
-            logger.warning("orders.http.unreachable", extra=event)
-            raise ConnectorUnavailable("The order system could not be reached.") from error
-        event["status"] = response.status_code
-        event["duration_ms"] = round((time.monotonic() - started) * 1000)
-        logger.info("orders.http.response", extra=event)
-        return _decode(response)
-
-
-def _decode(response: httpx.Response) -> Any:
-    status = response.status_code
-    if status in (401, 403):
-        raise ConnectorAuthError("The order system refused the credentials.")
-    if status == 404:
-        raise ConnectorNotFound("The order system's API was not found at this address.")
-    if status == 429:
-        raise ConnectorRateLimited(
-            "The order system is throttling requests.",
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        response = send(
+            ORDER_ERRORS,
+            _shared_client(),
+            method,
+            self.base_url + path,
+            event=event,
+            context={"timeout": timeout},
+            params=params,
+            json=json_body,
+            headers=self.headers,
+            auth=self.auth,
+            timeout=timeout,
         )
-    if status >= 500:
-        raise ConnectorUnavailable(
-            f"The order system failed ({status}).",
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-        )
-    if status >= 300:
-        raise ConnectorBadResponse(f"The order system answered {status}.")
-    try:
-        return json.loads(response.content)
-    except ValueError as error:
-        raise ConnectorBadResponse("The order system answered with malformed JSON.") from error
+        return json_answer(ORDER_ERRORS, response)

@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.exceptions import DraftHeld
 from audit.models import Approval, AuditPolicy, Review
 from audit.selectors import Cursor, TraceFilters, trace_list
-from copilot.exceptions import DraftHeld
 from copilot.models import Draft, Role
 from copilot.services import draft_accept, draft_edit, draft_reject
 from tests.factories import BrandFactory, MembershipFactory

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from copilot.retry_after import parse_retry_after
+from copilot.outbound import parse_retry_after
 from orders.connectors.base import ConnectorAuthError, ConnectorCircuitOpen, ConnectorUnavailable
 from orders.connectors.http import CircuitBreaker, HttpClient, HttpPolicy
 from tests.conftest import REDIS_URL, ROOT, _redis_reachable, require

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from copilot.errors import OutboundError
+
 
 @dataclass(frozen=True)
 class ToolCall:
@@ -30,16 +32,15 @@ class ModelTurn:
     model: str = ""
 
 
-class ProviderError(Exception):
-    """The model could not answer. `code` is stable across trace, UI and logs."""
+class ProviderError(OutboundError):
+    """The model could not answer. `code` is stable across trace, UI and logs; `reason` is
+    the plain sentence a run records when no more precise message was given."""
 
     code = "provider_error"
-    retryable = False
     reason = "The AI model could not be reached."
 
     def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
-        super().__init__(message or self.reason)
-        self.retry_after = retry_after
+        super().__init__(message or self.reason, retry_after=retry_after)
 
 
 class ProviderTimeout(ProviderError):
