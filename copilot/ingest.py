@@ -7,10 +7,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
+from copilot.conf import conf
 from copilot.exceptions import CopilotError, InvalidIntake
 from copilot.helpdesks import VENDORS
 from copilot.helpdesks.base import (
@@ -135,7 +135,7 @@ def webhook_receive(*, kind: str, brand_slug: str, headers: Any, body: bytes) ->
         headers=headers,
         body=body,
         secret=connection.webhook_secret,
-        tolerance=settings.COPILOT_WEBHOOK_TOLERANCE_SECONDS,
+        tolerance=conf.COPILOT_WEBHOOK_TOLERANCE_SECONDS,
     )
     key = {
         "connection": connection,

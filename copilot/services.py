@@ -6,17 +6,17 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from audit.models import Trace
 from audit.services import check_draft_not_held, trace_record
-from copilot import progress, selectors
+from copilot import access, progress, selectors
 from copilot.agent import engine, shadow
 from copilot.agent.providers import provider_for
+from copilot.conf import conf
 from copilot.exceptions import DraftAlreadyDecided, DraftConflict, DraftNotReady
 from copilot.helpdesks.services import reply_delivery_create
 from copilot.models import Brand, Customer, Draft, Message, Ticket
@@ -183,7 +183,7 @@ def draft_generate(*, draft_id: int, provider_name: str | None = None) -> Draft 
 def _decide(
     *,
     draft: Draft,
-    user: AbstractBaseUser,
+    user: User,
     expected_version: int,
     decision: str,
     final_text: str = "",
@@ -225,11 +225,11 @@ def _decide(
             )
             # Back to the helpdesk the ticket came from, through the outbox, after commit.
             reply_delivery_create(draft=draft, text=final_text)
-    draft.refresh_from_db(from_queryset=selectors.drafts_for_panel())
+    draft.refresh_from_db(from_queryset=access.drafts_for_panel())
     return draft
 
 
-def draft_accept(*, draft: Draft, user: AbstractBaseUser, expected_version: int) -> Draft:
+def draft_accept(*, draft: Draft, user: User, expected_version: int) -> Draft:
     """Send the draft as written."""
     return _decide(
         draft=draft,
@@ -240,7 +240,7 @@ def draft_accept(*, draft: Draft, user: AbstractBaseUser, expected_version: int)
     )
 
 
-def draft_edit(*, draft: Draft, user: AbstractBaseUser, expected_version: int, text: str) -> Draft:
+def draft_edit(*, draft: Draft, user: User, expected_version: int, text: str) -> Draft:
     """Send the agent's edited text; an unchanged text counts as accepted as is."""
     unchanged = text.strip() == draft.body.strip()
     return _decide(
@@ -252,9 +252,7 @@ def draft_edit(*, draft: Draft, user: AbstractBaseUser, expected_version: int, t
     )
 
 
-def draft_reject(
-    *, draft: Draft, user: AbstractBaseUser, expected_version: int, reason: str = ""
-) -> Draft:
+def draft_reject(*, draft: Draft, user: User, expected_version: int, reason: str = "") -> Draft:
     """Discard the draft; the reason feeds the metrics."""
     return _decide(
         draft=draft,
@@ -285,10 +283,10 @@ def draft_sweep(*, now: dt.datetime | None = None) -> list[int]:
     now = now or timezone.now()
     stuck = Draft.objects.filter(
         status=Draft.Status.GENERATING,
-        updated_at__lt=now - dt.timedelta(seconds=settings.COPILOT_DRAFT_STUCK_SECONDS),
+        updated_at__lt=now - dt.timedelta(seconds=conf.COPILOT_DRAFT_STUCK_SECONDS),
     ) | Draft.objects.filter(
         status=Draft.Status.PENDING,
-        updated_at__lt=now - dt.timedelta(seconds=settings.COPILOT_DRAFT_PENDING_SECONDS),
+        updated_at__lt=now - dt.timedelta(seconds=conf.COPILOT_DRAFT_PENDING_SECONDS),
     )
     ids = list(stuck.order_by("id").values_list("pk", flat=True)[:500])
     if not ids:

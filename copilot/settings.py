@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from copilot import defaults as copilot_defaults
+from copilot.conf import setting_names
+from orders import defaults as orders_defaults
+from replay import defaults as replay_defaults
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,16 +35,27 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    return int(value) if value else default
 
 
 def env_float(name: str, default: float) -> float:
     value = os.environ.get(name)
-    return float(value) if value not in (None, "") else default
+    return float(value) if value else default
 
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_typed(name: str, default: Any) -> Any:
+    """Environment variable `name` read as the type of its `default` (bool, int, float, str)."""
+    if isinstance(default, bool):
+        return env_bool(name, default)
+    if isinstance(default, int):
+        return env_int(name, default)
+    if isinstance(default, float):
+        return env_float(name, default)
+    return env_str(name, default)
 
 
 DEBUG = env_bool("DEBUG")
@@ -224,17 +241,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # A draft left in `generating` this long after its last change has lost its worker; a
 # pending one this long never reached a worker (the broker was down when it was queued).
 COPILOT_DRAFT_STUCK_SECONDS = env_float("COPILOT_DRAFT_STUCK_SECONDS", CELERY_TASK_TIME_LIMIT + 30)
-COPILOT_DRAFT_PENDING_SECONDS = env_float("COPILOT_DRAFT_PENDING_SECONDS", 60.0)
 COPILOT_SWEEP_INTERVAL_SECONDS = env_float("COPILOT_SWEEP_INTERVAL_SECONDS", 30.0)
-
-# --- Helpdesk integrations (signed webhooks in, replies out) ------------------------------
-# Signed webhooks further than this from our clock are refused (replay protection).
-COPILOT_WEBHOOK_TOLERANCE_SECONDS = env_int("COPILOT_WEBHOOK_TOLERANCE_SECONDS", 300)
-COPILOT_HELPDESK_MAX_ATTEMPTS = env_int("COPILOT_HELPDESK_MAX_ATTEMPTS", 6)
-COPILOT_HELPDESK_RETRY_BASE_SECONDS = env_float("COPILOT_HELPDESK_RETRY_BASE_SECONDS", 30.0)
-COPILOT_HELPDESK_RETRY_MAX_SECONDS = env_float("COPILOT_HELPDESK_RETRY_MAX_SECONDS", 900.0)
-# How long one delivery attempt owns its outbox row; a dead worker's row is retried after it.
-COPILOT_HELPDESK_LEASE_SECONDS = env_float("COPILOT_HELPDESK_LEASE_SECONDS", 120.0)
 
 # Periodic work (run one `celery -A copilot beat` per deployment beside the workers).
 CELERY_BEAT_SCHEDULE = {
@@ -248,28 +255,22 @@ CELERY_BEAT_SCHEDULE = {
     "audit-rollup-refresh-recent": {"task": "audit.rollup_refresh_recent", "schedule": 600.0},
 }
 
-# --- The draft engine --------------------------------------------------------------------
-COPILOT_PROVIDER = env_str("COPILOT_PROVIDER", "rules")
-COPILOT_MAX_ITERATIONS = env_int("COPILOT_MAX_ITERATIONS", 4)
-COPILOT_RUN_DEADLINE_SECONDS = env_float("COPILOT_RUN_DEADLINE_SECONDS", 60.0)
-COPILOT_TOOL_TIMEOUT_SECONDS = env_float("COPILOT_TOOL_TIMEOUT_SECONDS", 10.0)
-COPILOT_MAX_TICKET_CHARS = env_int("COPILOT_MAX_TICKET_CHARS", 8000)
-COPILOT_INTAKE_MAX_BYTES = env_int("COPILOT_INTAKE_MAX_BYTES", 256 * 1024)
-
-# --- Replay ------------------------------------------------------------------------------
-# Tickets a replay task (or, without workers, one progress poll) replays at a time.
-REPLAY_CHUNK_SIZE = env_int("REPLAY_CHUNK_SIZE", 25)
+# --- App settings ---------------------------------------------------------------------------
+# Each app owns its settings and their defaults in its `defaults.py` (read through
+# `copilot.conf`); the environment variable of the same name sets one here.
+for _defaults in (copilot_defaults, orders_defaults, replay_defaults):
+    for _name in setting_names(_defaults):
+        if os.environ.get(_name, "") != "":
+            globals()[_name] = env_typed(_name, getattr(_defaults, _name))
+# The engine's run deadline is checked against Celery's limits below.
+COPILOT_RUN_DEADLINE_SECONDS = env_float(
+    "COPILOT_RUN_DEADLINE_SECONDS", copilot_defaults.COPILOT_RUN_DEADLINE_SECONDS
+)
 
 # Keys for credentials at rest (newest first). Development falls back to a key derived
 # from SECRET_KEY so the embedded mode needs no set-up; production must set its own.
 COPILOT_ENCRYPTION_KEYS = env_list("COPILOT_ENCRYPTION_KEYS") or ([SECRET_KEY] if DEBUG else [])
 
-OPENAI_API_KEY = env_str("OPENAI_API_KEY")
-OPENAI_BASE_URL = env_str("OPENAI_BASE_URL") or None
-OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
-OPENAI_TIMEOUT_SECONDS = env_float("OPENAI_TIMEOUT_SECONDS", 30.0)
-OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 2)
-OPENAI_MAX_TOKENS = env_int("OPENAI_MAX_TOKENS", 800)
 
 if not (
     COPILOT_RUN_DEADLINE_SECONDS
@@ -291,7 +292,12 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "event"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # httpx logs whole URLs at INFO, query strings (customer emails) included; the orders
+        # HTTP helper logs its own events without them.
+        "httpx": {"level": "WARNING"},
+    },
 }
 
 # --- Cache: waffle reads flags through it, so every process must share one in production.
@@ -303,19 +309,6 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
-
-# --- Order sources (orders app): the shared HTTP helper and circuit breaker -------------
-ORDERS_HTTP_MAX_RETRIES = env_int("ORDERS_HTTP_MAX_RETRIES", 2)
-ORDERS_HTTP_BACKOFF_SECONDS = env_float("ORDERS_HTTP_BACKOFF_SECONDS", 0.25)
-ORDERS_HTTP_BACKOFF_MAX_SECONDS = env_float("ORDERS_HTTP_BACKOFF_MAX_SECONDS", 4.0)
-ORDERS_CIRCUIT_FAILURES = env_int("ORDERS_CIRCUIT_FAILURES", 5)
-ORDERS_CIRCUIT_RESET_SECONDS = env_float("ORDERS_CIRCUIT_RESET_SECONDS", 30.0)
-ORDERS_SHOPIFY_MAX_PAGES = env_int("ORDERS_SHOPIFY_MAX_PAGES", 3)
-# httpx logs whole URLs at INFO, query strings (customer emails) included; the helper logs
-# its own events without them.
-LOGGING["loggers"]["httpx"] = {"level": "WARNING"}
-# Inbox counts are cached this long (new tickets and drafts still show at once).
-COPILOT_INBOX_COUNTS_SECONDS = env_int("COPILOT_INBOX_COUNTS_SECONDS", 5)
 
 # --- Content Security Policy (copilot.middleware): no inline script or style anywhere -----
 COPILOT_CSP = env_str(

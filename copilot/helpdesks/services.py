@@ -16,11 +16,11 @@ import datetime as dt
 import logging
 import uuid
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from copilot.conf import conf
 from copilot.helpdesks import VENDORS
 from copilot.helpdesks.base import HelpdeskClient, HelpdeskError, same_text
 from copilot.models import Draft, HelpdeskConnection, ReplyDelivery
@@ -79,8 +79,8 @@ def reply_delivery_create(*, draft: Draft, text: str) -> ReplyDelivery | None:
 
 def backoff_seconds(attempts: int) -> float:
     """Seconds to wait after the `attempts`-th failed attempt: doubling, capped."""
-    base = settings.COPILOT_HELPDESK_RETRY_BASE_SECONDS
-    return float(min(base * 2 ** max(attempts - 1, 0), settings.COPILOT_HELPDESK_RETRY_MAX_SECONDS))
+    base = conf.COPILOT_HELPDESK_RETRY_BASE_SECONDS
+    return float(min(base * 2 ** max(attempts - 1, 0), conf.COPILOT_HELPDESK_RETRY_MAX_SECONDS))
 
 
 def _claim(delivery_id: int) -> ReplyDelivery | None:
@@ -95,12 +95,13 @@ def _claim(delivery_id: int) -> ReplyDelivery | None:
         )
         if delivery is None or not delivery.is_open:
             return None
-        if delivery.status == ReplyDelivery.Status.SENDING and delivery.lease_until > now:
+        lease = delivery.lease_until  # set whenever a row is marked sending
+        if delivery.status == ReplyDelivery.Status.SENDING and lease is not None and lease > now:
             # Another attempt is in flight; if its worker died, the lease runs out first.
-            raise DeliveryRetry((delivery.lease_until - now).total_seconds() + 1)
+            raise DeliveryRetry((lease - now).total_seconds() + 1)
         delivery.status = ReplyDelivery.Status.SENDING
         delivery.attempts += 1
-        delivery.lease_until = now + dt.timedelta(seconds=settings.COPILOT_HELPDESK_LEASE_SECONDS)
+        delivery.lease_until = now + dt.timedelta(seconds=conf.COPILOT_HELPDESK_LEASE_SECONDS)
         delivery.save(update_fields=["status", "attempts", "lease_until", "updated_at"])
     return delivery
 
@@ -159,7 +160,7 @@ def reply_deliver(*, delivery_id: int) -> ReplyDelivery | None:
 
 
 def _record_failure(delivery: ReplyDelivery, error: HelpdeskError) -> ReplyDelivery:
-    final = not error.retryable or delivery.attempts >= settings.COPILOT_HELPDESK_MAX_ATTEMPTS
+    final = not error.retryable or delivery.attempts >= conf.COPILOT_HELPDESK_MAX_ATTEMPTS
     wait = max(backoff_seconds(delivery.attempts), error.retry_after or 0)
     _finish(
         delivery,

@@ -17,9 +17,9 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 
+from orders.conf import conf
 from orders.connectors.base import (
     ConnectorAuthError,
     ConnectorBadResponse,
@@ -162,7 +162,7 @@ class ShopifyConnector:
     def _search(self, query: str, *, keep: Any, limit: int, deadline: float) -> list[Order]:
         orders: list[Order] = []
         after: str | None = None
-        for _page in range(settings.ORDERS_SHOPIFY_MAX_PAGES):
+        for _page in range(conf.ORDERS_SHOPIFY_MAX_PAGES):
             data = self._graphql(
                 self.query,
                 {"query": query, "first": PAGE_SIZE, "after": after},
@@ -180,7 +180,7 @@ class ShopifyConnector:
             after = page_info.get("endCursor")
         logger.info(
             "orders.shopify.page_cap",
-            extra={"source": self.source_key, "pages": settings.ORDERS_SHOPIFY_MAX_PAGES},
+            extra={"source": self.source_key, "pages": conf.ORDERS_SHOPIFY_MAX_PAGES},
         )
         return orders
 

@@ -9,12 +9,12 @@ import subprocess
 import sys
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from audit.models import Trace
 from copilot import services
 from copilot.celery import app
+from copilot.conf import conf
 from copilot.models import Draft
 from copilot.tasks import draft_generate_task
 from tests.conftest import ROOT
@@ -32,8 +32,8 @@ def _draft(brand, status: str, age_seconds: float) -> Draft:
 
 
 def test_sweeper_requeues_stuck_and_undelivered_drafts_only(brand):
-    stuck_after = settings.COPILOT_DRAFT_STUCK_SECONDS
-    pending_after = settings.COPILOT_DRAFT_PENDING_SECONDS
+    stuck_after = conf.COPILOT_DRAFT_STUCK_SECONDS
+    pending_after = conf.COPILOT_DRAFT_PENDING_SECONDS
     stuck = _draft(brand, Draft.Status.GENERATING, stuck_after + 5)
     undelivered = _draft(brand, Draft.Status.PENDING, pending_after + 5)
     running = _draft(brand, Draft.Status.GENERATING, stuck_after - 5)
@@ -105,21 +105,21 @@ def test_a_broker_outage_at_enqueue_keeps_the_draft_for_the_sweeper(brand, monke
 
 
 def test_worker_settings_hold_many_drafts_and_redeliver_before_duplicating():
-    conf = app.conf
-    assert conf.worker_pool == "threads"
-    assert conf.worker_concurrency >= 50
-    assert conf.task_acks_late is True
-    assert conf.task_reject_on_worker_lost is True
-    assert conf.worker_prefetch_multiplier == 1
-    visibility = conf.broker_transport_options["visibility_timeout"]
+    celery = app.conf
+    assert celery.worker_pool == "threads"
+    assert celery.worker_concurrency >= 50
+    assert celery.task_acks_late is True
+    assert celery.task_reject_on_worker_lost is True
+    assert celery.worker_prefetch_multiplier == 1
+    visibility = celery.broker_transport_options["visibility_timeout"]
     assert (
-        settings.COPILOT_RUN_DEADLINE_SECONDS
-        < conf.task_soft_time_limit
-        < conf.task_time_limit
+        conf.COPILOT_RUN_DEADLINE_SECONDS
+        < celery.task_soft_time_limit
+        < celery.task_time_limit
         < visibility
     )
-    assert conf.task_time_limit < settings.COPILOT_DRAFT_STUCK_SECONDS
-    sweep = conf.beat_schedule["draft-sweep"]
+    assert celery.task_time_limit < conf.COPILOT_DRAFT_STUCK_SECONDS
+    sweep = celery.beat_schedule["draft-sweep"]
     assert sweep["task"] == "copilot.draft_sweep"
     assert sweep["task"] in app.tasks
     assert {error.__name__ for error in draft_generate_task.autoretry_for} == {

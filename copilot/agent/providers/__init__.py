@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-
 from copilot.agent.providers.base import Provider
+from copilot.conf import conf
 from copilot.models import Brand
 
 
 def provider_for(brand: Brand, name: str | None = None) -> Provider:
-    """The provider named `name` (default `settings.COPILOT_PROVIDER`) set up for `brand`:
+    """The provider named `name` (default: the COPILOT_PROVIDER setting) set up for `brand`:
     the OpenAI provider uses the brand's `ai_model` when it has one."""
-    name = name or settings.COPILOT_PROVIDER
+    name = name or conf.COPILOT_PROVIDER
     if name == "rules":
         from copilot.agent.providers.rules import RulesProvider
 

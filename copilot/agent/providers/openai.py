@@ -12,7 +12,6 @@ import logging
 from typing import Any
 
 import openai
-from django.conf import settings
 
 from copilot.agent.providers.base import (
     ModelTurn,
@@ -25,7 +24,8 @@ from copilot.agent.providers.base import (
     ToolCall,
     Usage,
 )
-from copilot.retry_after import parse_retry_after
+from copilot.conf import conf
+from copilot.outbound import parse_retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +61,11 @@ class OpenAIProvider:
     def from_settings(cls, *, model: str = "") -> OpenAIProvider:
         """A provider configured from settings; `model` (a brand's choice) wins if set."""
         return cls(
-            api_key=settings.OPENAI_API_KEY,
-            base_url=settings.OPENAI_BASE_URL,
-            model=model or settings.OPENAI_MODEL,
-            timeout=settings.OPENAI_TIMEOUT_SECONDS,
-            max_tokens=settings.OPENAI_MAX_TOKENS,
+            api_key=conf.OPENAI_API_KEY,
+            base_url=conf.OPENAI_BASE_URL or None,
+            model=model or conf.OPENAI_MODEL,
+            timeout=conf.OPENAI_TIMEOUT_SECONDS,
+            max_tokens=conf.OPENAI_MAX_TOKENS,
         )
 
     def complete(
