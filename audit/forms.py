@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
-from audit.models import Trace, Verdict
+from audit.models import CONTROL, TREATMENT, Trace, Verdict
 from audit.selectors import TraceFilters
 from copilot.models import Brand
 from copilot.tools import registered_tool_names
-from rollout.assignment import CONTROL, TREATMENT
 
 ANY = [("", "Any")]
 
@@ -38,8 +37,10 @@ class TraceFilterForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.brands = brands
-        self.fields["brand"].choices = [("", "All my brands"), *((b.slug, b.name) for b in brands)]
-        self.fields["tool"].choices = [
+        brand = cast(forms.ChoiceField, self.fields["brand"])
+        brand.choices = [("", "All my brands"), *((b.slug, b.name) for b in brands)]
+        tool = cast(forms.ChoiceField, self.fields["tool"])
+        tool.choices = [
             *ANY,
             *((name, name) for name in registered_tool_names()),
             ("none", "No tool call"),

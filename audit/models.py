@@ -15,7 +15,7 @@ import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -38,7 +38,16 @@ def purge_allowed() -> Iterator[None]:
         _PURGING.reset(token)
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+# The two arms of a rollout a run is recorded in: with the tool offered (treatment) or
+# without it (control). Rollout assigns them; the audit compares them.
+CONTROL = "control"
+TREATMENT = "treatment"
+
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+class AppendOnlyQuerySet(models.QuerySet[_M]):
     """Inserts and reads only: bulk updates and deletes raise `TraceImmutable`."""
 
     def update(self, **kwargs: Any) -> int:

@@ -19,7 +19,7 @@ from orders.schema import DEFAULT_ALLOWED_FIELDS
 from orders.selectors import order_source_for
 
 if TYPE_CHECKING:
-    from audit.services import SpanData
+    from audit.records import SpanData
     from copilot.models import Brand
 
 REDACTED = "[redacted]"

@@ -6,36 +6,45 @@ Leads and admins audit their own brands only; anything else is a 404 so ids do n
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import (
+    Count,
     Exists,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     prefetch_related_objects,
 )
+from django.db.models.functions import TruncDate
 from django.http import Http404
+from django.utils import timezone
 
 from audit import stats
 from audit.models import (
+    CONTROL,
     ROLLUP_COUNTERS,
     ROLLUP_HISTOGRAMS,
+    TREATMENT,
+    Approval,
     AuditPolicy,
     DailyRollup,
+    DraftEditDistance,
     Review,
     Span,
     Trace,
     Verdict,
 )
-from copilot.models import Brand, Membership, Role, Ticket, roles_at_least
-from copilot.selectors import access_trace
-from rollout.assignment import CONTROL, TREATMENT
+from copilot.access import user_brand_ids
+from copilot.celery import has_workers
+from copilot.models import Brand, Draft, Membership, Role, Ticket, roles_at_least
 
 TRACE_FIELDS = (
     "id",
@@ -76,6 +85,15 @@ PAGE_SIZE = 25  # a review queue is read a screen at a time; the page renders in
 MIN_DECIDED_PER_ARM = 30
 
 
+def tokens_used_today(brand: Brand) -> int:
+    """Model tokens (in + out) the brand's runs have recorded since local midnight."""
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    totals = Trace.objects.filter(brand=brand, created_at__gte=midnight).aggregate(
+        tokens_in=Sum("tokens_in"), tokens_out=Sum("tokens_out")
+    )
+    return (totals["tokens_in"] or 0) + (totals["tokens_out"] or 0)
+
+
 def trace_as_dict(trace: Trace) -> dict[str, Any]:
     """A trace and its spans as plain JSON-ready data."""
     data: dict[str, Any] = {field: getattr(trace, field) for field in TRACE_FIELDS}
@@ -105,11 +123,11 @@ def policy_for(brand: Brand) -> AuditPolicy:
         return AuditPolicy(brand=brand)
 
 
-def is_lead_of(user: AbstractBaseUser, brand_id: int) -> bool:
+def is_lead_of(user: User, brand_id: int) -> bool:
     return Membership.objects.filter(user=user, brand_id=brand_id, role__in=LEAD_ROLES).exists()
 
 
-def lead_brands(user: AbstractBaseUser) -> list[Brand]:
+def lead_brands(user: User) -> list[Brand]:
     """The brands `user` audits (lead or admin), by name; 404 when there are none."""
     brands = list(
         Brand.objects.filter(memberships__user=user, memberships__role__in=LEAD_ROLES).order_by(
@@ -121,7 +139,25 @@ def lead_brands(user: AbstractBaseUser) -> list[Brand]:
     return brands
 
 
-def access_trace_for_lead(user: AbstractBaseUser, trace_id: int) -> Trace:
+def access_trace(user: User, trace_id: int, *, role: str = Role.AGENT) -> Trace:
+    """Trace `trace_id` with its spans, for a member of its brand with at least `role`."""
+    trace = (
+        Trace.objects.select_related("brand", "ticket", "draft")
+        .prefetch_related(Prefetch("spans", queryset=Span.objects.order_by("seq")))
+        .filter(pk=trace_id, brand_id__in=user_brand_ids(user, role))
+        .first()
+    )
+    if trace is None:
+        raise Http404("No such trace.")
+    return trace
+
+
+def approval_for(trace: Trace) -> Approval | None:
+    """The lead's approval of the trace's held draft, with who gave it; None if none yet."""
+    return Approval.objects.filter(trace=trace).select_related("approved_by").first()
+
+
+def access_trace_for_lead(user: User, trace_id: int) -> Trace:
     """Trace `trace_id` with its spans and reviews, for a lead or admin of its brand; else 404."""
     trace = access_trace(user, trace_id, role=Role.LEAD)
     prefetch_related_objects(
@@ -435,15 +471,195 @@ class BrandMetrics:
         return rows
 
 
+# --- the daily rollup -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComputedRollup:
+    rows: list[DailyRollup]
+    new_distances: list[DraftEditDistance]
+
+
+def edit_distances(draft_ids: list[int]) -> tuple[dict[int, float], list[DraftEditDistance]]:
+    """Normalized edit distance (draft body -> sent text) of each edited draft: the stored
+    value where there is one, else computed now and returned as an unsaved row to store."""
+    known = dict(
+        DraftEditDistance.objects.filter(draft_id__in=draft_ids).values_list("draft_id", "distance")
+    )
+    missing = [
+        DraftEditDistance(
+            draft_id=pk, distance=stats.normalized_edit_distance(body.strip(), final.strip())
+        )
+        for pk, body, final in Draft.objects.filter(
+            pk__in=set(draft_ids) - set(known), decision=Draft.Decision.EDITED
+        ).values_list("pk", "body", "final_text")
+    ]
+    known.update((m.draft_id, m.distance) for m in missing)
+    return known, missing
+
+
+def touched_days(after: dt.datetime | None, *, brand_id: int | None = None) -> set[tuple]:
+    """The (brand id, UTC day) pairs whose rollup may have changed since `after` (all when
+    None): new traces, decisions on drafts (whatever day their trace belongs to), reviews."""
+    traces = Trace.objects.all() if brand_id is None else Trace.objects.filter(brand_id=brand_id)
+    changes = (
+        [{}]
+        if after is None
+        else [
+            {"created_at__gte": after},
+            {"draft__decided_at__gte": after},
+            {"reviews__created_at__gte": after},
+        ]
+    )
+    day = TruncDate("created_at", tzinfo=dt.UTC)
+    return {
+        pair
+        for change in changes
+        for pair in traces.filter(**change)
+        .annotate(day=day)
+        .values_list("brand_id", "day")
+        .order_by()
+        .distinct()
+    }
+
+
+def rollup_compute(*, brand_id: int, day: dt.date) -> ComputedRollup:
+    """The rollup rows (one per arm, unsaved) of `brand_id` for the UTC `day`, from its
+    traces, spans, decisions and latest verdicts. Reads only: the edit distances it had to
+    compute come back unsaved too, for `audit.services.rollup_refresh` to store."""
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+    in_day = {"created_at__gte": start, "created_at__lt": start + dt.timedelta(days=1)}
+    traces = list(
+        Trace.objects.filter(brand_id=brand_id, **in_day).values_list(
+            "id",
+            "arm",
+            "draft_id",
+            "draft__decision",
+            "tool_calls_count",
+            "latency_ms",
+            "tokens_in",
+            "tokens_out",
+            "cost",
+            "grounding",
+            "sensitive",
+        )
+    )
+    in_trace_day = {f"trace__{key}": value for key, value in in_day.items()}
+    span_events = (
+        Span.objects.filter(trace__brand_id=brand_id, **in_trace_day)
+        .filter(kind__in=[Span.Kind.TOOL, Span.Kind.GUARDRAIL])
+        .values_list("trace__arm", "kind", "status")
+        .annotate(n=Count("id"))
+    )
+    latest_verdict: dict[int, str] = dict(
+        Review.objects.filter(trace__brand_id=brand_id, **in_trace_day)
+        .order_by("trace_id", "id")
+        .values_list("trace_id", "verdict")
+    )
+    distances, new_distances = edit_distances(
+        [t[2] for t in traces if t[3] == Draft.Decision.EDITED]
+    )
+
+    rows: dict[str, DailyRollup] = {}
+    latencies: dict[str, list[int]] = defaultdict(list)
+    for (
+        trace_id,
+        arm,
+        draft_id,
+        decision,
+        calls,
+        latency,
+        t_in,
+        t_out,
+        cost,
+        grounding,
+        sens,
+    ) in traces:
+        arm = arm or "unknown"
+        row = rows.setdefault(
+            arm,
+            DailyRollup(
+                brand_id=brand_id, day=day, arm=arm, verdicts={}, grounding={}, cost=Decimal(0)
+            ),
+        )
+        row.drafts += 1
+        if decision == Draft.Decision.ACCEPTED:
+            row.accepted += 1
+        elif decision == Draft.Decision.EDITED:
+            row.edited += 1
+            row.edit_distance_sum += distances[draft_id]
+        elif decision == Draft.Decision.REJECTED:
+            row.rejected += 1
+        row.with_tool_calls += calls > 0
+        row.tool_calls += calls
+        row.sensitive += sens
+        if grounding:
+            row.grounding[grounding] = row.grounding.get(grounding, 0) + 1
+        if trace_id in latest_verdict:
+            row.reviewed += 1
+            verdict = latest_verdict[trace_id]
+            row.verdicts[verdict] = row.verdicts.get(verdict, 0) + 1
+        row.tokens_in += t_in
+        row.tokens_out += t_out
+        row.cost += cost
+        latencies[arm].append(latency)
+    for arm, kind, status, n in span_events:
+        arm_row = rows.get(arm or "unknown")
+        if arm_row is None:
+            continue
+        if kind == Span.Kind.TOOL and status == Span.Status.ERROR:
+            arm_row.tool_errors += n
+        elif kind == Span.Kind.GUARDRAIL and status == Span.Status.BLOCKED:
+            arm_row.safeguard_events += n
+    now = timezone.now()
+    for arm, row in rows.items():
+        row.latency_histogram = stats.histogram(latencies[arm])
+        row.updated_at = now
+    return ComputedRollup(rows=list(rows.values()), new_distances=new_distances)
+
+
+# A trace committed while a refresh of its day was reading is newer than nothing the refresh
+# saw, yet older than the refresh's timestamp: the live days start this much earlier.
+ROLLUP_STALE_OVERLAP = dt.timedelta(minutes=1)
+
+
+def _rollup_rows(brand: Brand, *, start: dt.date, end: dt.date) -> list[DailyRollup]:
+    """The brand's rollup rows for `start`..`end`. With workers they keep the rollup current;
+    without (embedded mode) the days changed since it was last written are computed live
+    here instead of on write, and nothing is written: reading the metrics is a read."""
+    stored = list(
+        DailyRollup.objects.filter(brand=brand, day__gte=start, day__lte=end).order_by("day", "arm")
+    )
+    if has_workers():
+        return stored
+    last_written = max((row.updated_at for row in stored), default=None) or (
+        DailyRollup.objects.filter(brand=brand)
+        .order_by("-updated_at")
+        .values_list("updated_at", flat=True)
+        .first()
+    )
+    changed = {
+        day
+        for _, day in touched_days(
+            last_written and last_written - ROLLUP_STALE_OVERLAP, brand_id=brand.pk
+        )
+        if start <= day <= end
+    }
+    live = [
+        row for day in sorted(changed) for row in rollup_compute(brand_id=brand.pk, day=day).rows
+    ]
+    return sorted(
+        [row for row in stored if row.day not in changed] + live, key=lambda r: (r.day, r.arm)
+    )
+
+
 def brand_metrics(brand: Brand, *, start: dt.date, end: dt.date) -> BrandMetrics:
     """The brand's figures for the UTC days `start`..`end` (inclusive), from the rollup
-    alone (one query), per arm, per day and arm, and the A/B report."""
+    (one query when it is current), per arm, per day and arm, and the A/B report."""
     arms: dict[str, ArmMetrics] = {}
     days: list[DayRow] = []
     total = ArmMetrics()
-    for row in DailyRollup.objects.filter(brand=brand, day__gte=start, day__lte=end).order_by(
-        "-day", "arm"
-    ):
+    for row in sorted(_rollup_rows(brand, start=start, end=end), key=lambda r: r.day, reverse=True):
         day_metrics = ArmMetrics()
         day_metrics.add(row)
         days.append(DayRow(day=row.day, arm=row.arm, metrics=day_metrics))

@@ -11,7 +11,7 @@ from audit.models import AuditPolicy, Span, Trace
 from copilot.text import fold
 
 if TYPE_CHECKING:
-    from audit.services import SpanData
+    from audit.records import SpanData
     from copilot.models import Customer
 
 # A money amount next to a currency sign or code: "€1 200", "1,250.50 EUR", "300 euros".

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count
-from django.db.models.functions import TruncDate
+from django.db.models import ForeignObjectRel
 from django.utils import timezone
 
-from audit import stats
+from audit import selectors
+from audit.exceptions import DraftHeld
 from audit.models import (
     ROLLUP_COUNTERS,
     ROLLUP_HISTOGRAMS,
@@ -30,50 +28,13 @@ from audit.models import (
     Verdict,
     purge_allowed,
 )
+from audit.records import TraceData
 from audit.redaction import allowed_fields_for, redact_spans
-from audit.selectors import is_lead_of, policy_for
 from audit.sensitivity import sensitive_reasons
 from copilot.celery import has_workers
-from copilot.exceptions import DraftHeld
 from copilot.models import Draft
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class SpanData:
-    """A span as the engine collects it, before it is stored."""
-
-    kind: str
-    name: str
-    started_at: dt.datetime
-    duration_ms: int = 0
-    arguments: dict[str, Any] = field(default_factory=dict)
-    result: Any = None
-    status: str = Span.Status.OK
-    error: dict[str, Any] | None = None
-    attributes: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class TraceData:
-    provider: str
-    model: str
-    prompt_version: str
-    plan: dict[str, Any]
-    outcome: str
-    iterations: int
-    tool_calls_count: int
-    tools_used: list[str]
-    tokens_in: int
-    tokens_out: int
-    latency_ms: int
-    error_code: str = ""
-    grounding: str = ""
-    config: dict[str, Any] = field(default_factory=dict)
-    cost: Decimal = Decimal("0")
-    sensitive: bool = False
-    spans: list[SpanData] = field(default_factory=list)
 
 
 def trace_record(*, draft: Draft, data: TraceData) -> Trace:
@@ -90,7 +51,7 @@ def trace_record(*, draft: Draft, data: TraceData) -> Trace:
     )
     ticket_text = f"{ticket.subject}\n{ticket.customer_text()}"
     reasons = sensitive_reasons(
-        policy=policy_for(ticket.brand),
+        policy=selectors.policy_for(ticket.brand),
         ticket_text=ticket_text,
         customer=ticket.customer,
         spans=spans,
@@ -158,7 +119,7 @@ def rollup_pending_key(brand_id: int, day: str) -> str:
 
 def _refresh_rollup_on_commit(trace: Trace) -> None:
     if not has_workers():
-        return  # rollup_catch_up runs when the metrics are read
+        return  # without workers the metrics page reads the changed days live
     from audit.tasks import rollup_refresh_task
 
     brand_id, day = trace.brand_id, utc_day(trace.created_at).isoformat()
@@ -178,7 +139,7 @@ def utc_day(moment: dt.datetime) -> dt.date:
 # --- holds, approvals and reviews ----------------------------------------------------------
 
 
-def check_draft_not_held(*, draft: Draft, user: AbstractBaseUser) -> None:
+def check_draft_not_held(*, draft: Draft, user: User) -> None:
     """Raise `DraftHeld` when `draft` is sensitive, its brand holds sensitive drafts, no lead
     approved it yet and `user` is not a lead of the brand (a lead's own send is approval)."""
     trace = (
@@ -186,14 +147,16 @@ def check_draft_not_held(*, draft: Draft, user: AbstractBaseUser) -> None:
         .select_related("brand__audit_policy")
         .first()
     )
-    if trace is None or not policy_for(trace.brand).hold_sensitive_drafts:
+    if trace is None or not selectors.policy_for(trace.brand).hold_sensitive_drafts:
         return
-    if Approval.objects.filter(trace_id=trace.pk).exists() or is_lead_of(user, trace.brand_id):
+    if Approval.objects.filter(trace_id=trace.pk).exists() or selectors.is_lead_of(
+        user, trace.brand_id
+    ):
         return
     raise DraftHeld("This sensitive draft waits for a lead's approval before it can be sent.")
 
 
-def draft_approve(*, trace: Trace, user: AbstractBaseUser) -> Approval:
+def draft_approve(*, trace: Trace, user: User) -> Approval:
     """Release `trace`'s held draft. The caller has checked `user` is a lead of its brand;
     approving twice keeps the first approval."""
     approval, created = Approval.objects.get_or_create(trace=trace, defaults={"approved_by": user})
@@ -202,7 +165,7 @@ def draft_approve(*, trace: Trace, user: AbstractBaseUser) -> Approval:
     return approval
 
 
-def review_submit(*, trace: Trace, user: AbstractBaseUser, verdict: str, note: str = "") -> Review:
+def review_submit(*, trace: Trace, user: User, verdict: str, note: str = "") -> Review:
     """Add a lead's verdict on `trace` (the caller has checked the role); the latest verdict
     of a trace is the one the metrics count."""
     review = Review.objects.create(
@@ -262,8 +225,10 @@ def _delete_rows_pointing_at(trace_ids: list[int]) -> None:
     """Delete, with their own cascades, the rows of any app that point at these traces
     (reviews, approvals, replay items...), before the traces and spans go by raw SQL."""
     for relation in Trace._meta.get_fields(include_hidden=True):
-        if relation.auto_created and not relation.concrete and relation.related_model is not Span:
-            relation.related_model._base_manager.filter(
+        # The reverse relations (auto-created, not concrete): `field` is the other model's
+        # foreign key to Trace, and `field.model` that model (the relation's related_model).
+        if isinstance(relation, ForeignObjectRel) and relation.related_model is not Span:
+            relation.field.model._base_manager.filter(
                 **{f"{relation.field.name}__in": trace_ids}
             ).delete()
 
@@ -281,95 +246,10 @@ _ROLLUP_FIELDS = [*ROLLUP_COUNTERS, *ROLLUP_HISTOGRAMS, "updated_at"]
 
 
 def rollup_refresh(*, brand_id: int, day: dt.date) -> list[DailyRollup]:
-    """Recompute the rollup rows (one per arm) of `brand_id` for the UTC `day` from its
-    traces, spans, decisions and latest verdicts. Idempotent; safe to run concurrently."""
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
-    in_day = {"created_at__gte": start, "created_at__lt": start + dt.timedelta(days=1)}
-    traces = list(
-        Trace.objects.filter(brand_id=brand_id, **in_day).values_list(
-            "id",
-            "arm",
-            "draft_id",
-            "draft__decision",
-            "tool_calls_count",
-            "latency_ms",
-            "tokens_in",
-            "tokens_out",
-            "cost",
-            "grounding",
-            "sensitive",
-        )
-    )
-    in_trace_day = {f"trace__{key}": value for key, value in in_day.items()}
-    span_events = (
-        Span.objects.filter(trace__brand_id=brand_id, **in_trace_day)
-        .filter(kind__in=[Span.Kind.TOOL, Span.Kind.GUARDRAIL])
-        .values_list("trace__arm", "kind", "status")
-        .annotate(n=Count("id"))
-    )
-    latest_verdict: dict[int, str] = dict(
-        Review.objects.filter(trace__brand_id=brand_id, **in_trace_day)
-        .order_by("trace_id", "id")
-        .values_list("trace_id", "verdict")
-    )
-    distances = edit_distances([t[2] for t in traces if t[3] == Draft.Decision.EDITED])
-
-    rows: dict[str, DailyRollup] = {}
-    latencies: dict[str, list[int]] = defaultdict(list)
-    for (
-        trace_id,
-        arm,
-        draft_id,
-        decision,
-        calls,
-        latency,
-        t_in,
-        t_out,
-        cost,
-        grounding,
-        sens,
-    ) in traces:
-        arm = arm or "unknown"
-        row = rows.setdefault(
-            arm,
-            DailyRollup(
-                brand_id=brand_id, day=day, arm=arm, verdicts={}, grounding={}, cost=Decimal(0)
-            ),
-        )
-        row.drafts += 1
-        if decision == Draft.Decision.ACCEPTED:
-            row.accepted += 1
-        elif decision == Draft.Decision.EDITED:
-            row.edited += 1
-            row.edit_distance_sum += distances[draft_id]
-        elif decision == Draft.Decision.REJECTED:
-            row.rejected += 1
-        row.with_tool_calls += calls > 0
-        row.tool_calls += calls
-        row.sensitive += sens
-        if grounding:
-            row.grounding[grounding] = row.grounding.get(grounding, 0) + 1
-        if trace_id in latest_verdict:
-            row.reviewed += 1
-            verdict = latest_verdict[trace_id]
-            row.verdicts[verdict] = row.verdicts.get(verdict, 0) + 1
-        row.tokens_in += t_in
-        row.tokens_out += t_out
-        row.cost += cost
-        latencies[arm].append(latency)
-    for arm, kind, status, n in span_events:
-        row = rows.get(arm or "unknown")
-        if row is None:
-            continue
-        if kind == Span.Kind.TOOL and status == Span.Status.ERROR:
-            row.tool_errors += n
-        elif kind == Span.Kind.GUARDRAIL and status == Span.Status.BLOCKED:
-            row.safeguard_events += n
-    now = timezone.now()
-    for arm, row in rows.items():
-        row.latency_histogram = stats.histogram(latencies[arm])
-        row.updated_at = now
-
+    """Recompute and store the rollup rows (one per arm) of `brand_id` for the UTC `day`,
+    and the edit distances computed on the way. Idempotent; safe to run concurrently."""
+    computed = selectors.rollup_compute(brand_id=brand_id, day=day)
+    rows = {row.arm: row for row in computed.rows}
     with transaction.atomic():
         DailyRollup.objects.filter(brand_id=brand_id, day=day).exclude(arm__in=rows).delete()
         DailyRollup.objects.bulk_create(
@@ -378,80 +258,14 @@ def rollup_refresh(*, brand_id: int, day: dt.date) -> list[DailyRollup]:
             unique_fields=["brand", "day", "arm"],
             update_fields=_ROLLUP_FIELDS,
         )
-    return list(rows.values())
-
-
-def edit_distances(draft_ids: list[int]) -> dict[int, float]:
-    """Normalized edit distance (draft body -> sent text) of each draft, computed once and
-    stored; later calls read the stored value."""
-    known = dict(
-        DraftEditDistance.objects.filter(draft_id__in=draft_ids).values_list("draft_id", "distance")
-    )
-    missing = [
-        DraftEditDistance(
-            draft_id=pk, distance=stats.normalized_edit_distance(body.strip(), final.strip())
-        )
-        for pk, body, final in Draft.objects.filter(
-            pk__in=set(draft_ids) - set(known), decision=Draft.Decision.EDITED
-        ).values_list("pk", "body", "final_text")
-    ]
-    DraftEditDistance.objects.bulk_create(missing, ignore_conflicts=True)
-    known.update((m.draft_id, m.distance) for m in missing)
-    return known
-
-
-def _touched_days(after: dt.datetime | None, *, brand_id: int | None = None) -> set[tuple]:
-    """The (brand id, UTC day) pairs whose rollup may have changed since `after` (all when
-    None): new traces, decisions on drafts (whatever day their trace belongs to), reviews."""
-    traces = Trace.objects.all() if brand_id is None else Trace.objects.filter(brand_id=brand_id)
-    changes = (
-        [{}]
-        if after is None
-        else [
-            {"created_at__gte": after},
-            {"draft__decided_at__gte": after},
-            {"reviews__created_at__gte": after},
-        ]
-    )
-    day = TruncDate("created_at", tzinfo=dt.UTC)
-    return {
-        pair
-        for change in changes
-        for pair in traces.filter(**change)
-        .annotate(day=day)
-        .values_list("brand_id", "day")
-        .order_by()
-        .distinct()
-    }
+    DraftEditDistance.objects.bulk_create(computed.new_distances, ignore_conflicts=True)
+    return computed.rows
 
 
 def rollup_refresh_recent(*, since: dt.timedelta = dt.timedelta(hours=2)) -> int:
     """Refresh every brand-day touched in the last `since` (run by beat). Returns how many
     were refreshed."""
-    pairs = _touched_days(timezone.now() - since)
+    pairs = selectors.touched_days(timezone.now() - since)
     for brand_id, trace_day in sorted(pairs):
-        rollup_refresh(brand_id=brand_id, day=trace_day)
-    return len(pairs)
-
-
-# A trace committed while a refresh of its day was reading is newer than nothing the refresh
-# saw, yet older than the refresh's timestamp; catching up re-reads this much before it.
-ROLLUP_CATCH_UP_OVERLAP = dt.timedelta(minutes=1)
-
-
-def rollup_catch_up(*, brand_id: int) -> int:
-    """Refresh the brand's days changed since its rollup was last written (every day with
-    traces when it never was). For embedded mode, where no worker does it; a no-op with one.
-    Returns how many days were refreshed."""
-    if has_workers():
-        return 0
-    last = (
-        DailyRollup.objects.filter(brand_id=brand_id)
-        .order_by("-updated_at")
-        .values_list("updated_at", flat=True)
-        .first()
-    )
-    pairs = _touched_days(last and last - ROLLUP_CATCH_UP_OVERLAP, brand_id=brand_id)
-    for _, trace_day in sorted(pairs):
         rollup_refresh(brand_id=brand_id, day=trace_day)
     return len(pairs)

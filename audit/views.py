@@ -9,7 +9,7 @@ import csv
 import json
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,13 +17,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit import selectors, services
 from audit.forms import MetricsForm, ReviewForm, TraceFilterForm
-from audit.models import Approval
 from audit.selectors import METRIC_COLUMNS, Cursor
-from copilot.htmx import HtmxHttpRequest
-from copilot.selectors import access_brand
+from copilot.access import access_brand
+from copilot.htmx import AuthenticatedHttpRequest
 
 
-def _trace_list_page(request: HtmxHttpRequest, *, queue: bool) -> HttpResponse:
+def _trace_list_page(request: AuthenticatedHttpRequest, *, queue: bool) -> HttpResponse:
     brands = selectors.lead_brands(request.user)
     form = TraceFilterForm(request.GET, brands=brands, fixed_sensitive=queue)
     if not form.is_valid():
@@ -52,20 +51,32 @@ def _trace_list_page(request: HtmxHttpRequest, *, queue: bool) -> HttpResponse:
 
 @login_required
 @require_GET
-def review_queue(request: HtmxHttpRequest) -> HttpResponse:
+def review_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The sensitive traces of the lead's brands, newest first."""
     return _trace_list_page(request, queue=True)
 
 
 @login_required
 @require_GET
-def trace_list(request: HtmxHttpRequest) -> HttpResponse:
+def trace_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every trace of the lead's brands, filtered."""
     return _trace_list_page(request, queue=False)
 
 
+@login_required
+@require_GET
+def trace_detail(request: AuthenticatedHttpRequest, trace_id: int) -> HttpResponse:
+    """One trace, for any member of its brand: the agent's link from the draft panel."""
+    trace = selectors.access_trace(request.user, trace_id)
+    return render(request, "audit/trace.html", {"trace": trace, "ticket": trace.ticket})
+
+
 def _trace_page(
-    request: HtmxHttpRequest, trace_id: int, *, form: ReviewForm | None = None, status: int = 200
+    request: AuthenticatedHttpRequest,
+    trace_id: int,
+    *,
+    form: ReviewForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     trace = selectors.access_trace_for_lead(request.user, trace_id)
     policy = selectors.policy_for(trace.brand)
@@ -74,7 +85,7 @@ def _trace_page(
         "ticket": trace.ticket,
         "form": form or ReviewForm(),
         "held": trace.sensitive and policy.hold_sensitive_drafts and not trace.draft.decision,
-        "approval": Approval.objects.filter(trace=trace).select_related("approved_by").first(),
+        "approval": selectors.approval_for(trace),
     }
     template = "audit/review.html"
     if request.htmx and request.htmx.target == "review-panel":
@@ -84,13 +95,13 @@ def _trace_page(
 
 @login_required
 @require_GET
-def trace_review(request: HtmxHttpRequest, trace_id: int) -> HttpResponse:
+def trace_review(request: AuthenticatedHttpRequest, trace_id: int) -> HttpResponse:
     return _trace_page(request, trace_id)
 
 
 @login_required
 @require_POST
-def review_create(request: HtmxHttpRequest, trace_id: int) -> HttpResponse:
+def review_create(request: AuthenticatedHttpRequest, trace_id: int) -> HttpResponse:
     trace = selectors.access_trace_for_lead(request.user, trace_id)
     form = ReviewForm(request.POST)
     if not form.is_valid():
@@ -108,7 +119,7 @@ def review_create(request: HtmxHttpRequest, trace_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def draft_approve(request: HtmxHttpRequest, trace_id: int) -> HttpResponse:
+def draft_approve(request: AuthenticatedHttpRequest, trace_id: int) -> HttpResponse:
     trace = selectors.access_trace_for_lead(request.user, trace_id)
     services.draft_approve(trace=trace, user=request.user)
     if request.htmx:
@@ -116,16 +127,15 @@ def draft_approve(request: HtmxHttpRequest, trace_id: int) -> HttpResponse:
     return redirect("audit_trace", trace_id=trace_id)
 
 
-def _metrics(request: HttpRequest, slug: str) -> selectors.BrandMetrics:
+def _metrics(request: AuthenticatedHttpRequest, slug: str) -> selectors.BrandMetrics:
     membership = access_brand(request.user, slug, role="lead")
     start, end = MetricsForm(request.GET).period(timezone.now().date())
-    services.rollup_catch_up(brand_id=membership.brand_id)
     return selectors.brand_metrics(membership.brand, start=start, end=end)
 
 
 @login_required
 @require_GET
-def metrics(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def metrics(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Per arm and day figures for one brand from the rollup, charts and the A/B report."""
     data = _metrics(request, slug)
     arm_rows = {arm: metrics.as_row() for arm, metrics in data.arms.items()}
@@ -169,8 +179,8 @@ def _cell(metric: str, value: object) -> tuple[str, str]:
     missing values as a dash."""
     if value is None:
         return "", "\u2013"  # en dash
-    if metric in RATE_METRICS:
-        return str(value), f"{float(value) * 100:.1f} %"  # type: ignore[arg-type]
+    if metric in RATE_METRICS and isinstance(value, float | int):  # rates are float | None
+        return str(value), f"{value * 100:.1f} %"
     if metric in {"latency_p50_ms", "latency_p95_ms"} and value == -1:
         return str(value), "> 120000"
     return str(value), str(value)
@@ -199,11 +209,14 @@ def _decision_chart(data: selectors.BrandMetrics) -> dict[str, object]:
 
 @login_required
 @require_GET
-def metrics_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+def metrics_export(
+    request: AuthenticatedHttpRequest, slug: str, fmt: str
+) -> HttpResponse | StreamingHttpResponse:
     """The metrics rows (per day and arm, then totals per arm) as CSV or JSON Lines."""
     data = _metrics(request, slug)
     rows = data.export_rows()
     name = f"metrics-{data.brand.slug}-{data.start}-{data.end}.{fmt}"
+    response: HttpResponse | StreamingHttpResponse
     if fmt == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         writer = csv.DictWriter(response, fieldnames=["brand", "day", "arm", *METRIC_COLUMNS])

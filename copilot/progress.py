@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.cache import cache
 
-from audit.services import SpanData
+from audit.records import SpanData
 
 logger = logging.getLogger(__name__)
 

@@ -1,81 +1,36 @@
-"""Reads of the core domain. `access_*` is the one way to load a brand-scoped object for a
-user: anything outside the user's brands is a 404, so ids do not leak."""
+"""Reads of the agent's desk: the inbox and the workspace of one ticket, with each draft's
+trace. Loading a brand-scoped object for a user goes through `copilot.access`."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.http import Http404, QueryDict
+from django.http import QueryDict
 
 from audit.models import Span, Trace
-from copilot.models import Brand, Draft, Membership, Message, Role, Ticket, roles_at_least
+from copilot.conf import conf
+from copilot.models import Brand, Draft, Message, Ticket
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 INBOX_PAGE_SIZE = 50
 
 
-def memberships_for(user: AbstractBaseUser) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("brand").order_by("brand__name")
+class LatestDraftState(TypedDict):
+    """What the inbox adds to each ticket: its latest draft's state (None without a draft)."""
+
+    draft_status: str | None
+    draft_decision: str | None
+    draft_sensitive: bool | None
 
 
-def access_brand(user: AbstractBaseUser, slug: str, *, role: str = "agent") -> Membership:
-    """The user's membership in brand `slug` with at least `role`, or 404."""
-    membership = memberships_for(user).filter(brand__slug=slug).first()
-    if membership is None or not membership.has_role(role):
-        raise Http404("No such brand.")
-    return membership
-
-
-def _user_brand_ids(user: AbstractBaseUser, role: str = Role.AGENT) -> QuerySet[Membership]:
-    """The brands where `user` has at least `role`."""
-    return Membership.objects.filter(user=user, role__in=roles_at_least(role)).values("brand_id")
-
-
-def access_ticket(user: AbstractBaseUser, ticket_id: int) -> Ticket:
-    ticket = (
-        Ticket.objects.select_related("brand", "customer")
-        .filter(pk=ticket_id, brand_id__in=_user_brand_ids(user))
-        .first()
-    )
-    if ticket is None:
-        raise Http404("No such ticket.")
-    return ticket
-
-
-def drafts_for_panel() -> QuerySet[Draft]:
-    """Drafts with what their panel shows: ticket, decider, and the helpdesk delivery with
-    its connection's kind (its secrets are not read, so not decrypted)."""
-    return Draft.objects.select_related(
-        "ticket__brand", "ticket__customer", "decided_by", "reply_delivery__connection"
-    ).defer("reply_delivery__connection__credentials", "reply_delivery__connection__webhook_secret")
-
-
-def access_draft(user: AbstractBaseUser, draft_id: int) -> Draft:
-    draft = (
-        drafts_for_panel().filter(pk=draft_id, ticket__brand_id__in=_user_brand_ids(user)).first()
-    )
-    if draft is None:
-        raise Http404("No such draft.")
-    return draft
-
-
-def access_trace(user: AbstractBaseUser, trace_id: int, *, role: str = Role.AGENT) -> Trace:
-    """Trace `trace_id` with its spans, for a member of its brand with at least `role`."""
-    trace = (
-        Trace.objects.select_related("brand", "ticket", "draft")
-        .prefetch_related(Prefetch("spans", queryset=Span.objects.order_by("seq")))
-        .filter(pk=trace_id, brand_id__in=_user_brand_ids(user, role))
-        .first()
-    )
-    if trace is None:
-        raise Http404("No such trace.")
-    return trace
+InboxTicket: TypeAlias = "WithAnnotations[Ticket, LatestDraftState]"
 
 
 STATUS_FILTERS: dict[str, str] = {
@@ -116,7 +71,7 @@ class InboxFilters:
 
 @dataclass(frozen=True)
 class InboxPage:
-    tickets: list[Ticket]
+    tickets: list[InboxTicket]
     has_more: bool
     counts: dict[str, int]
     stamp: str
@@ -136,7 +91,7 @@ def _search(q: str, *, ticket: str = "") -> Q:
         Q(**{f"{ticket}subject__icontains": q})
         | Q(**{f"{ticket}customer__name__icontains": q})
         | Q(**{f"{ticket}customer__email__icontains": q})
-        | Exists(Message.objects.filter(ticket=OuterRef(f"{ticket}pk"), body__icontains=q))
+        | Q(Exists(Message.objects.filter(ticket=OuterRef(f"{ticket}pk"), body__icontains=q)))
     )
 
 
@@ -146,7 +101,7 @@ def _latest_drafts(brand: Brand) -> QuerySet[Draft]:
     return Draft.objects.filter(ticket__brand=brand).exclude(Exists(newer)).order_by()
 
 
-def _all_tickets(brand: Brand, filters: InboxFilters, limit: int) -> list[Ticket]:
+def _all_tickets(brand: Brand, filters: InboxFilters, limit: int) -> list[InboxTicket]:
     """The unfiltered inbox: tickets first (a ticket without a draft still shows)."""
     draft = Draft.objects.filter(pk=OuterRef("latest_draft_id")).order_by()
     tickets = (
@@ -183,7 +138,7 @@ DRAFT_STATES: dict[str, Q] = {
 NEEDS_REVIEW = Q(trace__sensitive=True) | Q(decision="")
 
 
-def _tickets_by_draft(brand: Brand, filters: InboxFilters, limit: int) -> list[Ticket]:
+def _tickets_by_draft(brand: Brand, filters: InboxFilters, limit: int) -> list[InboxTicket]:
     """The inbox narrowed by the latest draft's state: driven from the drafts, so the
     database walks the draft index newest first and stops at a full page."""
     drafts = (
@@ -199,9 +154,9 @@ def _tickets_by_draft(brand: Brand, filters: InboxFilters, limit: int) -> list[T
         drafts = drafts.filter(_search(filters.q, ticket="ticket__"))
     if filters.before is not None:
         drafts = drafts.filter(ticket_id__lt=filters.before)
-    tickets = []
+    tickets: list[InboxTicket] = []
     for draft in drafts.order_by("-ticket_id")[:limit]:
-        ticket = draft.ticket
+        ticket = cast("InboxTicket", draft.ticket)  # made one by the two lines below
         ticket.draft_status, ticket.draft_decision = draft.status, draft.decision
         ticket.draft_sensitive = draft.trace_sensitive
         tickets.append(ticket)
@@ -229,7 +184,7 @@ def inbox_counts(brand: Brand) -> dict[str, int]:
     counts = cache.get(key)
     if counts is None:
         counts = inbox_counts_uncached(brand)
-        cache.set(key, counts, settings.COPILOT_INBOX_COUNTS_SECONDS)
+        cache.set(key, counts, conf.COPILOT_INBOX_COUNTS_SECONDS)
     return counts
 
 
@@ -278,8 +233,10 @@ def trace_for_draft(draft: Draft | None) -> Trace | None:
     if draft is None:
         return None
     return (
-        Trace.objects.prefetch_related(Prefetch("spans", queryset=Span.objects.order_by("seq")))
-        .filter(draft=draft)
+        # filter() first: the plugin types prefetch_related() on the as_manager() manager
+        # without its type variables, so a Prefetch argument fails there.
+        Trace.objects.filter(draft=draft)
+        .prefetch_related(Prefetch("spans", queryset=Span.objects.order_by("seq")))
         .first()
     )
 

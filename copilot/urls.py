@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
+from audit import views as audit_views
 from copilot import views, webhooks
 from copilot.helpdesks import VENDORS
 from copilot.helpdesks import views as helpdesk_views
@@ -20,7 +21,7 @@ urlpatterns = [
         views.draft_decide,
         name="draft_decide",
     ),
-    path("traces/<int:trace_id>/", views.trace_detail, name="trace"),
+    path("traces/<int:trace_id>/", audit_views.trace_detail, name="trace"),
     path("api/v1/tickets", views.api_ticket_create, name="api_ticket_create"),
     path("", include("orders.urls")),
     path("", include("replay.urls")),

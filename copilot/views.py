@@ -13,18 +13,19 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from copilot import progress, selectors, services
+from audit.exceptions import DraftHeld
+from copilot import access, progress, selectors, services
 from copilot.exceptions import CopilotError, DraftConflict
 from copilot.forms import DraftDecisionForm
-from copilot.htmx import HtmxHttpRequest
+from copilot.htmx import AuthenticatedHttpRequest, HtmxHttpRequest
 from copilot.ingest import brand_for_token, parse_ticket_payload
 from copilot.models import Draft
 
 
 @login_required
 @require_GET
-def home(request: HtmxHttpRequest) -> HttpResponse:
-    memberships = list(selectors.memberships_for(request.user))
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    memberships = list(access.memberships_for(request.user))
     if len(memberships) == 1:
         return redirect("inbox", slug=memberships[0].brand.slug)
     return render(request, "copilot/home.html", {"memberships": memberships})
@@ -45,8 +46,8 @@ def _poll_seconds(request: HtmxHttpRequest, stamp: str, any_open: bool) -> int:
 
 @login_required
 @require_GET
-def inbox(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    membership = selectors.access_brand(request.user, slug)
+def inbox(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    membership = access.access_brand(request.user, slug)
     filters = selectors.InboxFilters.from_query(request.GET)
     page = selectors.inbox_for_brand(membership.brand, filters)
     poll_seconds = _poll_seconds(request, page.stamp, page.any_open)
@@ -63,7 +64,7 @@ def inbox(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "poll_seconds": poll_seconds if filters.before is None else None,
         "poll_query": filters.query(poll=poll_seconds, stamp=page.stamp),
         "older_query": filters.query(before=page.next_before),
-        "memberships": selectors.memberships_for(request.user),
+        "memberships": access.memberships_for(request.user),
     }
     template = "copilot/inbox.html"
     if request.htmx and request.htmx.target == "inbox-rows":
@@ -79,8 +80,8 @@ def _progress_context(draft: Draft | None) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def ticket_detail(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
-    ticket = selectors.access_ticket(request.user, ticket_id)
+def ticket_detail(request: AuthenticatedHttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = access.access_ticket(request.user, ticket_id)
     workspace = selectors.ticket_workspace(ticket)
     return _render_workspace(request, workspace)
 
@@ -128,8 +129,8 @@ def _draft_panel(
 
 @login_required
 @require_GET
-def draft_panel(request: HtmxHttpRequest, draft_id: int) -> HttpResponse:
-    return _draft_panel(request, selectors.access_draft(request.user, draft_id))
+def draft_panel(request: AuthenticatedHttpRequest, draft_id: int) -> HttpResponse:
+    return _draft_panel(request, access.access_draft(request.user, draft_id))
 
 
 _DECISIONS = {
@@ -147,10 +148,10 @@ _DECISIONS = {
 
 @login_required
 @require_POST
-def draft_decide(request: HtmxHttpRequest, draft_id: int, action: str) -> HttpResponse:
+def draft_decide(request: AuthenticatedHttpRequest, draft_id: int, action: str) -> HttpResponse:
     """Store the agent's decision. A stale version answers 409 with both versions side by
     side: theirs as stored and the agent's own as submitted, still editable."""
-    draft = selectors.access_draft(request.user, draft_id)
+    draft = access.access_draft(request.user, draft_id)
     form = DraftDecisionForm(request.POST, action=action)
     error, status, extra = "", 200, {}
     if not form.is_valid():
@@ -171,7 +172,7 @@ def draft_decide(request: HtmxHttpRequest, draft_id: int, action: str) -> HttpRe
                     "reason": form.cleaned_data["reason"],
                 }
             }
-        except CopilotError as exc:
+        except (CopilotError, DraftHeld) as exc:
             error, status = exc.message, exc.status
     if request.htmx:
         return _draft_panel(request, draft, error=error, extra=extra, status=status)
@@ -186,18 +187,11 @@ def draft_decide(request: HtmxHttpRequest, draft_id: int, action: str) -> HttpRe
 
 @login_required
 @require_POST
-def ticket_regenerate(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
-    ticket = selectors.access_ticket(request.user, ticket_id)
+def ticket_regenerate(request: AuthenticatedHttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = access.access_ticket(request.user, ticket_id)
     services.draft_regenerate(ticket=ticket)
     url = reverse("ticket", kwargs={"ticket_id": ticket.pk})
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-
-
-@login_required
-@require_GET
-def trace_detail(request: HtmxHttpRequest, trace_id: int) -> HttpResponse:
-    trace = selectors.access_trace(request.user, trace_id)
-    return render(request, "audit/trace.html", {"trace": trace, "ticket": trace.ticket})
 
 
 @csrf_exempt  # machine-to-machine: authenticated by the brand's bearer token, not a session

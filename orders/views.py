@@ -8,9 +8,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from copilot.htmx import HtmxHttpRequest
+from copilot.access import access_brand
+from copilot.htmx import AuthenticatedHttpRequest
 from copilot.models import Role
-from copilot.selectors import access_brand
 from orders import selectors, services
 from orders.forms import OrderSourceForm
 from orders.models import OrderSource
@@ -18,7 +18,7 @@ from orders.models import OrderSource
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def source_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def source_settings(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     membership = access_brand(request.user, slug, role=Role.ADMIN)
     source = selectors.order_source_for(membership.brand)
     form = OrderSourceForm(request.POST or None, instance=source)
@@ -36,7 +36,7 @@ def source_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def source_test(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def source_test(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Check the form's (unsaved) settings against the real system; nothing is stored."""
     membership = access_brand(request.user, slug, role=Role.ADMIN)
     source = selectors.order_source_for(membership.brand)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -37,7 +37,8 @@ class ReplayConfigForm(forms.Form):
 
     def __init__(self, *args: Any, fixed_name: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tools"].choices = [(name, name) for name in registered_tool_names()]
+        tools = cast(forms.MultipleChoiceField, self.fields["tools"])
+        tools.choices = [(name, name) for name in registered_tool_names()]
         if fixed_name is not None:
             self.fields["name"].initial = fixed_name
             self.fields["name"].disabled = True
@@ -71,13 +72,15 @@ class ReplayStartForm(forms.Form):
     def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         latest = ReplayConfiguration.objects.filter(pk__in=[c.pk for c in configs_latest(brand)])
-        self.fields["config_a"].queryset = latest
-        self.fields["config_b"].queryset = latest
-        self.fields["tool"].choices = [("", "any"), *((n, n) for n in registered_tool_names())]
+        for name in ("config_a", "config_b"):
+            cast("forms.ModelChoiceField[ReplayConfiguration]", self.fields[name]).queryset = latest
+        tool = cast(forms.ChoiceField, self.fields["tool"])
+        tool.choices = [("", "any"), *((n, n) for n in registered_tool_names())]
         self.fields["since"].initial = timezone.localdate() - dt.timedelta(days=DEFAULT_DAYS)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns; the stubs allow None
         since, until = data.get("since"), data.get("until")
         if since and until and until < since:
             self.add_error("until", "The end date is before the start date.")

@@ -55,6 +55,10 @@ def _answer_from(
                 str(error.get("message") or f"{name} failed in the original run."),
                 retryable=bool(error.get("retryable")),
             )
+        if not isinstance(span.result, dict):
+            # A successful tool span stores the dict the model was handed; anything else is
+            # not data this run can answer with.
+            raise ToolError(NOT_RECORDED, f"The original run recorded no data for {name}.")
         return ToolOutput(data=span.result, attributes={"replay.recorded_span": span.seq})
 
     return handler

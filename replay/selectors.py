@@ -9,14 +9,14 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Exists, Max, OuterRef, Prefetch
 from django.http import Http404
 
 from audit.models import Span, Trace
 from audit.selectors import called_tool, within_utc_days
+from copilot.access import access_brand
 from copilot.models import Brand, Draft, Role
-from copilot.selectors import access_brand
 from replay.models import ReplayConfiguration, ReplayItem, ReplayResult, ReplayRun
 
 RUNS_SHOWN = 20
@@ -106,7 +106,7 @@ def runs_for_brand(brand: Brand) -> list[ReplayRun]:
     )
 
 
-def access_replay_run(user: AbstractBaseUser, slug: str, run_id: int) -> ReplayRun:
+def access_replay_run(user: User, slug: str, run_id: int) -> ReplayRun:
     """Run `run_id` of brand `slug` for a lead (or admin) of that brand, or 404."""
     membership = access_brand(user, slug, role=Role.LEAD)
     run = (
@@ -242,9 +242,7 @@ def replay_report(run: ReplayRun, items: list[ReplayItem] | None = None) -> Repo
         run_id=run.pk,
         total=run.total,
         done=run.done,
-        sides=[
-            _summary(side, configs[side], by_side[side]) for side in ("a", "b") if configs[side]
-        ],
+        sides=[_summary(side, config, by_side[side]) for side, config in configs.items() if config],
     )
     if run.config_b is not None:
         pairs = [

@@ -14,24 +14,23 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
 
-from audit.models import Span, Trace
+from audit.models import CONTROL, Span, Trace
 from copilot.agent import engine
 from copilot.agent.providers import provider_for
 from copilot.celery import has_workers
 from copilot.models import Brand
+from replay.conf import conf
 from replay.exceptions import NoTicketsToReplay, ReplayError
 from replay.models import ReplayConfiguration, ReplayItem, ReplayResult, ReplayRun
 from replay.recorded import NOT_RECORDED, recorded_tools
 from replay.selectors import ReplayFilters, replay_candidates, sent_text
 from replay.similarity import edit_similarity
-from rollout.assignment import CONTROL
-from rollout.services import Plan
+from rollout.plan import Plan
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ _MILLION = Decimal(1_000_000)
 
 
 def replay_config_save(
-    *, brand: Brand, name: str, values: dict[str, Any], user: AbstractBaseUser | None = None
+    *, brand: Brand, name: str, values: dict[str, Any], user: User | None = None
 ) -> ReplayConfiguration:
     """Store `values` as the next version of configuration `name` (version 1 if new).
 
@@ -82,7 +81,7 @@ def replay_start(
     config_a: ReplayConfiguration,
     config_b: ReplayConfiguration | None = None,
     filters: ReplayFilters,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     dispatch: bool = True,
 ) -> ReplayRun:
     """Store a run over the past tickets `filters` picks and queue its chunks on commit.
@@ -105,7 +104,7 @@ def replay_start(
             config_b=config_b,
             filters=filters.as_dict(),
             total=len(traces),
-            chunk_size=settings.REPLAY_CHUNK_SIZE,
+            chunk_size=conf.REPLAY_CHUNK_SIZE,
             created_by=user,
         )
         items = ReplayItem.objects.bulk_create(

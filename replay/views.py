@@ -10,10 +10,10 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from copilot.access import access_brand
 from copilot.celery import has_workers
-from copilot.htmx import HtmxHttpRequest
+from copilot.htmx import AuthenticatedHttpRequest
 from copilot.models import Role
-from copilot.selectors import access_brand
 from replay import selectors, services
 from replay.exceptions import ReplayError
 from replay.forms import ReplayConfigForm, ReplayStartForm
@@ -24,7 +24,7 @@ ITEMS_SHOWN = 200
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def replay_home(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def replay_home(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Configurations, recent runs, and the form that starts a run."""
     brand = access_brand(request.user, slug, role=Role.LEAD).brand
     form = ReplayStartForm(request.POST or None, brand=brand)
@@ -55,7 +55,9 @@ def replay_home(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def config_edit(request: HtmxHttpRequest, slug: str, name: str | None = None) -> HttpResponse:
+def config_edit(
+    request: AuthenticatedHttpRequest, slug: str, name: str | None = None
+) -> HttpResponse:
     """Create a configuration, or save a change to one as its next version."""
     brand = access_brand(request.user, slug, role=Role.LEAD).brand
     versions = selectors.config_versions(brand, name) if name else []
@@ -99,14 +101,14 @@ def _run_context(run: ReplayRun) -> dict[str, object]:
 
 @login_required
 @require_GET
-def run_detail(request: HtmxHttpRequest, slug: str, run_id: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, slug: str, run_id: int) -> HttpResponse:
     run = selectors.access_replay_run(request.user, slug, run_id)
     return render(request, "replay/run.html", _run_context(run))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def run_progress(request: HtmxHttpRequest, slug: str, run_id: int) -> HttpResponse:
+def run_progress(request: AuthenticatedHttpRequest, slug: str, run_id: int) -> HttpResponse:
     """The run's progress region. Without a worker (embedded mode) each POST of the poll
     replays the next chunk first: the poll is what moves the run, a chunk per second."""
     run = selectors.access_replay_run(request.user, slug, run_id)
@@ -118,7 +120,9 @@ def run_progress(request: HtmxHttpRequest, slug: str, run_id: int) -> HttpRespon
 
 @login_required
 @require_GET
-def item_detail(request: HtmxHttpRequest, slug: str, run_id: int, item_id: int) -> HttpResponse:
+def item_detail(
+    request: AuthenticatedHttpRequest, slug: str, run_id: int, item_id: int
+) -> HttpResponse:
     """One ticket's two results side by side, with the original run and what was sent."""
     run = selectors.access_replay_run(request.user, slug, run_id)
     item = selectors.access_replay_item(run, item_id)
@@ -131,7 +135,7 @@ def item_detail(request: HtmxHttpRequest, slug: str, run_id: int, item_id: int) 
 
 @login_required
 @require_GET
-def run_export(request: HtmxHttpRequest, slug: str, run_id: int, fmt: str) -> HttpResponse:
+def run_export(request: AuthenticatedHttpRequest, slug: str, run_id: int, fmt: str) -> HttpResponse:
     """The run as CSV (one row per ticket and configuration) or JSON (report and rows)."""
     run = selectors.access_replay_run(request.user, slug, run_id)
     filename = f"replay-{run.pk}.{fmt}"

@@ -5,9 +5,6 @@ from __future__ import annotations
 import hashlib
 
 BUCKETS = 10_000
-# The two arms of a rollout: runs with the tool (treatment) and without it (control).
-CONTROL = "control"
-TREATMENT = "treatment"
 
 
 def bucket_for(*, flag: str, brand_id: int, subject: str) -> int:

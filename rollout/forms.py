@@ -31,7 +31,8 @@ class StageForm(_ReasonForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns; the stubs allow None
         if data.get("stage") == Stage.PERCENT and data.get("percent") is None:
             self.add_error("percent", "Give the percent of customers to treat.")
         return data
@@ -42,7 +43,8 @@ class ExperimentForm(_ReasonForm):
     name = forms.CharField(max_length=80, required=False, strip=True)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns; the stubs allow None
         if data.get("action") == "start" and not data.get("name"):
             self.add_error("name", "Name the experiment.")
         return data

@@ -29,8 +29,10 @@ class BrandFlag(AbstractUserFlag):
     )
 
     class Meta(AbstractUserFlag.Meta):
-        verbose_name = "Brand flag"
-        verbose_name_plural = "Brand flags"
+        # waffle's Meta assigns gettext_lazy() results, so mypy infers `_StrPromise` for these
+        # options; Django takes a plain str just as well.
+        verbose_name = "Brand flag"  # type: ignore[assignment]
+        verbose_name_plural = "Brand flags"  # type: ignore[assignment]
 
     def get_flush_keys(self, flush_keys: list[str] | None = None) -> list[str]:
         flush_keys = super().get_flush_keys(flush_keys)

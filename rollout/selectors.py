@@ -11,9 +11,8 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 from waffle.models import Switch
 
-from audit.models import Trace
+from audit.models import CONTROL, TREATMENT, Trace
 from copilot.models import Brand
-from rollout.assignment import CONTROL, TREATMENT
 from rollout.flags import KILL_SWITCH, TOOL_FLAGS
 from rollout.models import (
     BrandFlag,

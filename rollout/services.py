@@ -5,19 +5,19 @@ flushes the cached waffle state, so the next run anywhere sees it."""
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
-from waffle import get_waffle_flag_model
 from waffle.models import CACHE_EMPTY, Switch
 from waffle.utils import get_cache
 
+from audit.models import CONTROL, TREATMENT
 from copilot.models import Brand, Ticket
-from rollout.assignment import BUCKETS, CONTROL, TREATMENT, bucket_for
+from rollout.assignment import BUCKETS, bucket_for
 from rollout.exceptions import REASON_REQUIRED, InvalidRolloutChange, ReasonRequired, UnknownTool
 from rollout.flags import FETCH_ORDERS, KILL_SWITCH, TOOL_FLAGS
 from rollout.models import (
@@ -29,58 +29,12 @@ from rollout.models import (
     effective_stage,
     rollout_cache_key,
 )
+from rollout.plan import Plan, ToolDecision
 
 logger = logging.getLogger(__name__)
 
 # The scalar fields of a Plan (stage, arm, bucket...) describe this tool's decision.
 PRIMARY_TOOL = FETCH_ORDERS
-
-
-@dataclass(frozen=True)
-class ToolDecision:
-    """The rollout decision for one gated tool on one ticket."""
-
-    tool: str
-    flag: str
-    flag_active: bool
-    stage: str
-    percent: float | None
-    bucket: int
-    arm: str
-    experiment: str
-    reason: str
-
-    @property
-    def offered(self) -> bool:
-        return self.arm == TREATMENT
-
-    @property
-    def shadow(self) -> bool:
-        return self.stage == Stage.SHADOW
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What one run may offer the model, and why. `shadow_tools` run after the draft only."""
-
-    available_tools: tuple[str, ...]
-    stage: str  # off | shadow | percent | on
-    arm: str  # control | treatment
-    bucket: int | None
-    flags: dict[str, bool] = field(default_factory=dict)
-    kill_switch: bool = False
-    reasons: tuple[str, ...] = ()
-    shadow_tools: tuple[str, ...] = ()
-    percent: float | None = None
-    experiment: str = ""
-    tools: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["available_tools"] = list(self.available_tools)
-        data["shadow_tools"] = list(self.shadow_tools)
-        data["reasons"] = list(self.reasons)
-        return data
 
 
 def _rollout_state(flag: BrandFlag, brand_id: int) -> dict[str, Any] | None:
@@ -106,6 +60,7 @@ def _decide(
     bucket = bucket_for(flag=flag.name, brand_id=ticket.brand_id, subject=subject)
     active = flag.is_active_for_brand(ticket.brand)
     state = _rollout_state(flag, ticket.brand_id) if active and not kill_switch else None
+    stage: str
     stage, percent, arm = Stage.OFF, None, CONTROL
     if kill_switch:
         reason = "kill switch on"
@@ -116,7 +71,8 @@ def _decide(
         if stage == Stage.SHADOW:
             reason = "shadow, runs after the draft for measurement only"
         elif stage == Stage.PERCENT:
-            share = Decimal(state["percent"])  # type: ignore[index]
+            assert state is not None  # effective_stage() answers percent only from a row
+            share = Decimal(state["percent"])
             percent = float(share)
             arm = TREATMENT if bucket < int(share * BUCKETS / 100) else CONTROL
             reason = f"{share.normalize():f}% rollout, bucket {bucket} is {arm}"
@@ -139,13 +95,12 @@ def plan_for(ticket: Ticket) -> Plan:
     """Decide, from waffle state and the brand's rollout alone (no request), which tools this
     ticket's run may offer. The same customer of the same brand always gets the same bucket,
     hence the same arm. Reads go through the shared cache; changes flush it."""
-    flag_model = get_waffle_flag_model()
     subject = ticket.customer.external_id if ticket.customer else f"ticket:{ticket.pk}"
     kill_switch = Switch.get(KILL_SWITCH).is_active()
     decisions = [
         _decide(
             tool=tool,
-            flag=flag_model.get(flag_name),
+            flag=BrandFlag.get(flag_name),  # WAFFLE_FLAG_MODEL, through waffle's cache
             ticket=ticket,
             subject=subject,
             kill_switch=kill_switch,
@@ -198,7 +153,7 @@ def _log(
     kind: str,
     before: str,
     after: str,
-    user: AbstractBaseUser,
+    user: User,
     reason: str,
 ) -> RolloutChange:
     change = RolloutChange.objects.create(
@@ -228,7 +183,7 @@ def rollout_set_stage(
     brand: Brand,
     tool: str,
     stage: str,
-    user: AbstractBaseUser,
+    user: User,
     reason: str,
     percent: Decimal | str | None = None,
 ) -> BrandRollout:
@@ -278,7 +233,7 @@ def rollout_set_stage(
 
 
 def rollout_experiment_start(
-    *, brand: Brand, tool: str, name: str, user: AbstractBaseUser, reason: str
+    *, brand: Brand, tool: str, name: str, user: User, reason: str
 ) -> BrandRollout:
     """Start a named experiment: from now on every trace of `tool` on `brand` carries its
     name, so its arms can be counted. One experiment runs at a time."""
@@ -307,9 +262,7 @@ def rollout_experiment_start(
     return rollout
 
 
-def rollout_experiment_stop(
-    *, brand: Brand, tool: str, user: AbstractBaseUser, reason: str
-) -> BrandRollout:
+def rollout_experiment_stop(*, brand: Brand, tool: str, user: User, reason: str) -> BrandRollout:
     """Stop the running experiment; its name and dates stay for the report."""
     reason = _check_reason(reason)
     with transaction.atomic():

@@ -11,9 +11,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from copilot.htmx import HtmxHttpRequest
+from copilot.access import access_brand
+from copilot.htmx import AuthenticatedHttpRequest
 from copilot.models import Membership, Role
-from copilot.selectors import access_brand
 from rollout import selectors, services
 from rollout.exceptions import RolloutError
 from rollout.flags import TOOL_FLAGS
@@ -33,7 +33,7 @@ def _context(membership: Membership, **extra: Any) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def rollout_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def rollout_page(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     membership = access_brand(request.user, slug, role=Role.LEAD)
     tool = request.GET.get("tool", "")
     if request.htmx and tool in TOOL_FLAGS:
@@ -51,14 +51,14 @@ def rollout_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _apply(request: HtmxHttpRequest, membership: Membership, tool: str, kind: str) -> str:
+def _apply(request: AuthenticatedHttpRequest, membership: Membership, tool: str, kind: str) -> str:
     """Validate the posted form and call its service; the error to show, or ""."""
     brand, user = membership.brand, request.user
     if kind == "stage":
-        form = StageForm(request.POST)
-        if not form.is_valid():
-            return " ".join(e for errors in form.errors.values() for e in errors)
-        data = form.cleaned_data
+        stage_form = StageForm(request.POST)
+        if not stage_form.is_valid():
+            return " ".join(str(e) for errors in stage_form.errors.values() for e in errors)
+        data = stage_form.cleaned_data
         services.rollout_set_stage(
             brand=brand,
             tool=tool,
@@ -70,7 +70,7 @@ def _apply(request: HtmxHttpRequest, membership: Membership, tool: str, kind: st
         return ""
     form = ExperimentForm(request.POST)
     if not form.is_valid():
-        return " ".join(e for errors in form.errors.values() for e in errors)
+        return " ".join(str(e) for errors in form.errors.values() for e in errors)
     data = form.cleaned_data
     if data["action"] == "start":
         services.rollout_experiment_start(
@@ -83,7 +83,9 @@ def _apply(request: HtmxHttpRequest, membership: Membership, tool: str, kind: st
 
 @login_required
 @require_POST
-def rollout_change(request: HtmxHttpRequest, slug: str, tool: str, kind: str) -> HttpResponse:
+def rollout_change(
+    request: AuthenticatedHttpRequest, slug: str, tool: str, kind: str
+) -> HttpResponse:
     membership = access_brand(request.user, slug, role=Role.LEAD)
     if tool not in TOOL_FLAGS:
         raise Http404("No such tool.")

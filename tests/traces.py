@@ -7,7 +7,8 @@ from typing import Any
 from django.utils import timezone
 
 from audit.models import Trace
-from audit.services import SpanData, TraceData, trace_record
+from audit.records import SpanData, TraceData
+from audit.services import trace_record
 from copilot.models import Draft
 
 

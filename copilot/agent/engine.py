@@ -16,15 +16,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import connections
-from django.db.models import Sum
 from django.utils import timezone
 
 from audit.models import Span, Trace
-from audit.services import SpanData, TraceData
+from audit.records import SpanData, TraceData
+from audit.selectors import tokens_used_today
 from copilot.agent import grounding, prompts, safeguards
-from copilot.agent.intents import order_numbers_in
 from copilot.agent.providers.base import (
     ModelTurn,
     Provider,
@@ -33,10 +31,11 @@ from copilot.agent.providers.base import (
     ProviderTimeout,
     ToolCall,
 )
+from copilot.conf import conf
 from copilot.models import Brand, Ticket
 from copilot.tools import Tool, ToolContext, ToolError, ToolOutput, get_tool
-from orders.schema import normalize_order_number
-from rollout.services import Plan
+from orders.schema import normalize_order_number, order_numbers_in
+from rollout.plan import Plan
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +51,11 @@ class EngineLimits:
     @classmethod
     def from_settings(cls) -> EngineLimits:
         return cls(
-            max_iterations=settings.COPILOT_MAX_ITERATIONS,
-            run_deadline_seconds=settings.COPILOT_RUN_DEADLINE_SECONDS,
-            tool_timeout_seconds=settings.COPILOT_TOOL_TIMEOUT_SECONDS,
-            max_ticket_chars=settings.COPILOT_MAX_TICKET_CHARS,
-            provider_retries=settings.OPENAI_MAX_RETRIES,
+            max_iterations=conf.COPILOT_MAX_ITERATIONS,
+            run_deadline_seconds=conf.COPILOT_RUN_DEADLINE_SECONDS,
+            tool_timeout_seconds=conf.COPILOT_TOOL_TIMEOUT_SECONDS,
+            max_ticket_chars=conf.COPILOT_MAX_TICKET_CHARS,
+            provider_retries=conf.OPENAI_MAX_RETRIES,
         )
 
 
@@ -346,17 +345,17 @@ class _Run:
             )
         if call.arguments is None:
             started = time.monotonic()
-            error = ToolError("invalid_arguments", "The tool arguments were not valid JSON.")
+            invalid = ToolError("invalid_arguments", "The tool arguments were not valid JSON.")
             self.span(
                 Span.Kind.TOOL,
                 tool.name,
                 started,
                 arguments=self.recordable(call),
                 status=Span.Status.ERROR,
-                error=error.as_dict(),
+                error=invalid.as_dict(),
                 attributes={"gen_ai.tool.name": tool.name, "gen_ai.tool.call.id": call.id},
             )
-            return {"error": error.as_dict()}
+            return {"error": invalid.as_dict()}
         scoped = safeguards.scope_arguments(
             tool.parameters, call.arguments, self.known_order_numbers
         )
@@ -406,6 +405,7 @@ class _Run:
         attributes = {"gen_ai.tool.name": tool.name, "gen_ai.tool.call.id": call.id}
         output, error = execute_tool(tool, context, call.arguments)
         if output is None:
+            assert error is not None  # execute_tool returns an output or an error, never neither
             self.span(
                 Span.Kind.TOOL,
                 tool.name,
@@ -504,15 +504,6 @@ def brand_config(brand: Brand) -> dict[str, Any]:
     }
 
 
-def tokens_used_today(brand: Brand) -> int:
-    """Model tokens (in + out) the brand's runs have recorded since local midnight."""
-    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    totals = Trace.objects.filter(brand=brand, created_at__gte=midnight).aggregate(
-        tokens_in=Sum("tokens_in"), tokens_out=Sum("tokens_out")
-    )
-    return (totals["tokens_in"] or 0) + (totals["tokens_out"] or 0)
-
-
 TOOL_DEADLINE_GRACE_SECONDS = 0.25
 
 
@@ -527,8 +518,8 @@ def execute_tool(
         return None, error.as_dict()
     except Exception as exc:
         logger.exception("copilot.engine.tool_crashed", extra={"tool": tool.name})
-        error = ToolError("tool_failed", f"{tool.name} failed unexpectedly.")
-        return None, {**error.as_dict(), "exception": type(exc).__name__}
+        crashed = ToolError("tool_failed", f"{tool.name} failed unexpectedly.")
+        return None, {**crashed.as_dict(), "exception": type(exc).__name__}
 
 
 def _run_tool(
@@ -543,21 +534,34 @@ def _run_tool(
     read whose result is dropped (tools never write).
 
     The thread opens its own database connection and closes it when the handler returns,
-    exactly as in production. Consequence for tests: rows a tool must read have to be
-    committed, so tests that run tools through the engine use
-    `django_db(transaction=True)`; an uncommitted test transaction would be invisible to the
-    tool, as it would be to any other connection.
+    as in production. One exception: an in-memory SQLite database inside a transaction (the
+    test suite's database, inside a test's transaction) can only be read through the
+    caller's connection, so the thread borrows it, as Django's LiveServerThread does. Tests
+    that need the thread's own connection (one that outlives the run, a connection pool)
+    use `django_db(transaction=True)`.
     """
+    from django.db.backends.sqlite3.base import DatabaseWrapper as SQLite
+
     box: dict[str, Any] = {}
     done = threading.Event()
+    borrowed = {
+        conn.alias: conn
+        for conn in connections.all(initialized_only=True)
+        if isinstance(conn, SQLite) and conn.is_in_memory_db() and conn.in_atomic_block
+    }
 
     def work() -> None:
+        for alias, conn in borrowed.items():
+            conn.inc_thread_sharing()
+            connections[alias] = conn
         try:
             box["output"] = tool.handler(context, arguments)
         except BaseException as error:  # re-raised in the run's thread below
             box["error"] = error
         finally:
-            connections.close_all()
+            connections.close_all()  # an in-memory database ignores it: borrowed ones stay open
+            for conn in borrowed.values():
+                conn.dec_thread_sharing()
             done.set()
 
     threading.Thread(target=work, name=f"copilot-tool-{tool.name}", daemon=True).start()

@@ -21,8 +21,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from copilot.agent.intents import ORDER_NUMBER
-from orders.schema import normalize_order_number
+from orders.schema import ORDER_NUMBER, normalize_order_number
 
 GROUNDED = "grounded"
 GENERATIVE = "generative"

@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from copilot.text import fold
+from orders.schema import order_numbers_in
 
 
 class Topic(StrEnum):
@@ -33,32 +34,6 @@ class Topic(StrEnum):
     SHIPPING = "shipping"
     PASSWORD = "password"
     OTHER = "other"
-
-
-ORDER_NUMBER = re.compile(
-    r"""
-    (?:
-        \#\s?(?P<hash>[A-Z0-9][A-Z0-9-]{2,})                       # #1042, #DEMO-1042
-      | \b(?:order|ord|commande|cmd|purchase|achat|bestellung|pedido|r[eé]f(?:[eé]rence)?
-          |confirmation)
-        \s*(?:number|no\.?|nr\.?|num(?:e|é)ro|n°|n[o°]\.?|id)?\s*[:#]?\s*
-        (?P<word>[A-Z]{0,6}-?\d{3,}[A-Z0-9-]*)                     # order 1042, commande n° 1042
-      | \b(?P<prefixed>[A-Z]{2,6}-\d{3,})\b                        # DEMO-1042
-    )
-    """,
-    re.IGNORECASE | re.VERBOSE,
-)
-
-
-def order_numbers_in(text: str) -> tuple[str, ...]:
-    """Order references in `text`, upper-cased, in order of appearance, without repeats."""
-    found: list[str] = []
-    for match in ORDER_NUMBER.finditer(text):
-        value = (match.group("hash") or match.group("word") or match.group("prefixed")).upper()
-        value = value.rstrip("-")
-        if value not in found:
-            found.append(value)
-    return tuple(found)
 
 
 _FRENCH_MARKERS = re.compile(

@@ -13,16 +13,16 @@ import logging
 import time
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 
 from audit.models import Span
-from audit.services import SpanData
+from audit.records import SpanData
 from copilot.agent.engine import execute_tool
-from copilot.agent.intents import order_numbers_in
+from copilot.conf import conf
 from copilot.models import Ticket
 from copilot.tools import ToolContext, get_tool
-from rollout.services import Plan
+from orders.schema import order_numbers_in
+from rollout.plan import Plan
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def run(*, ticket: Ticket, plan: Plan) -> list[SpanData]:
             ticket=ticket,
             customer=ticket.customer,
             ticket_order_numbers=order_numbers,
-            deadline=time.monotonic() + settings.COPILOT_TOOL_TIMEOUT_SECONDS,
+            deadline=time.monotonic() + conf.COPILOT_TOOL_TIMEOUT_SECONDS,
         )
         output, error = execute_tool(tool, context, arguments)
         if output is None:

@@ -9,10 +9,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from copilot import selectors
+from copilot import access
 from copilot.helpdesks.forms import HelpdeskConnectionForm
+from copilot.helpdesks.selectors import helpdesk_connection_for
 from copilot.helpdesks.services import helpdesk_connection_check, helpdesk_connection_save
-from copilot.htmx import HtmxHttpRequest
+from copilot.htmx import AuthenticatedHttpRequest
 from copilot.models import HelpdeskConnection, Membership
 
 
@@ -40,9 +41,9 @@ def _context(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def helpdesk_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    membership = selectors.access_brand(request.user, slug, role="admin")
-    connection = HelpdeskConnection.objects.filter(brand=membership.brand).first()
+def helpdesk_settings(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    membership = access.access_brand(request.user, slug, role="admin")
+    connection = helpdesk_connection_for(membership.brand)
     instance = connection or HelpdeskConnection(brand=membership.brand)
     form = HelpdeskConnectionForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
@@ -64,9 +65,9 @@ def helpdesk_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def helpdesk_test(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    membership = selectors.access_brand(request.user, slug, role="admin")
-    connection = HelpdeskConnection.objects.filter(brand=membership.brand).first()
+def helpdesk_test(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    membership = access.access_brand(request.user, slug, role="admin")
+    connection = helpdesk_connection_for(membership.brand)
     if connection is not None:
         helpdesk_connection_check(connection=connection)
     if request.htmx:
@@ -76,6 +77,6 @@ def helpdesk_test(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def delivery_status(request: HtmxHttpRequest, draft_id: int) -> HttpResponse:
-    draft = selectors.access_draft(request.user, draft_id)
+def delivery_status(request: AuthenticatedHttpRequest, draft_id: int) -> HttpResponse:
+    draft = access.access_draft(request.user, draft_id)
     return render(request, "copilot/helpdesk_delivery.html", {"draft": draft})

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from audit import stats
 from audit.models import DailyRollup, Review, Span, Trace
-from audit.selectors import METRIC_COLUMNS, ArmMetrics, experiment_report
-from audit.services import review_submit, rollup_catch_up, rollup_refresh, rollup_refresh_recent
+from audit.selectors import METRIC_COLUMNS, ArmMetrics, brand_metrics, experiment_report
+from audit.services import review_submit, rollup_refresh, rollup_refresh_recent
 from copilot.models import Draft, Role, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -387,35 +387,65 @@ def test_the_recent_refresh_catches_up_with_a_decision_on_an_old_trace(brand, se
     )
 
 
-def test_without_a_worker_the_metrics_page_catches_up_with_traces_and_decisions(
+def _writes(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if q["sql"].split()[0] in WRITE_STATEMENTS]
+
+
+WRITE_STATEMENTS = {"INSERT", "UPDATE", "DELETE", "REPLACE"}
+
+
+def test_without_a_worker_the_metrics_page_reads_changed_days_live_and_writes_nothing(
     brand, member, make_trace
 ):
     client, lead = member(brand, Role.LEAD)
     trace = make_trace(brand, latency_ms=730)
     assert not DailyRollup.objects.exists()  # a draft does not pay for its day's recompute
+    url = reverse("audit_metrics", args=[brand.slug])
 
-    client.get(reverse("audit_metrics", args=[brand.slug]))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
 
-    row = DailyRollup.objects.get(brand=brand, arm="treatment")
-    assert row.drafts == 1 and row.latency_histogram == {"730": 1} and row.accepted == 0
-    assert row.day == trace.created_at.astimezone(dt.UTC).date()
+    assert response.status_code == 200
+    assert _writes(queries) == [] and not DailyRollup.objects.exists()
+    row = response.context["m"].arms["treatment"]
+    assert row.drafts == 1 and row.accepted == 0 and row.latency_p50 == 730
 
     Draft.objects.filter(pk=trace.draft_id).update(decision="accepted", decided_at=timezone.now())
     review_submit(trace=trace, user=lead, verdict="tool_helped")
-    client.get(reverse("audit_metrics", args=[brand.slug]))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
 
-    row.refresh_from_db()
+    assert _writes(queries) == [] and not DailyRollup.objects.exists()
+    row = response.context["m"].arms["treatment"]
     assert (row.accepted, row.reviewed, row.verdicts) == (1, 1, {"tool_helped": 1})
 
 
-def test_with_a_worker_reading_the_metrics_leaves_the_rollup_to_it(brand, make_trace):
-    make_trace(brand)
+def test_a_day_changed_after_its_rollup_was_written_is_read_live_until_the_next_refresh(
+    brand, make_trace
+):
+    trace = make_trace(brand)
+    today = trace.created_at.astimezone(dt.UTC).date()
+    rollup_refresh(brand_id=brand.pk, day=today)
+    DailyRollup.objects.filter(brand=brand).update(
+        updated_at=timezone.now() - dt.timedelta(hours=1)
+    )
 
-    with mock.patch("audit.services.has_workers", return_value=True):
-        assert rollup_catch_up(brand_id=brand.pk) == 0
+    Draft.objects.filter(pk=trace.draft_id).update(decision="rejected", decided_at=timezone.now())
 
-    assert rollup_catch_up(brand_id=brand.pk) == 1
-    assert rollup_catch_up(brand_id=brand.pk) == 1  # within the overlap: read again, unchanged
+    live = brand_metrics(brand, start=today, end=today).arms["treatment"]
+    assert (live.drafts, live.rejected) == (1, 1)
+    assert DailyRollup.objects.get(brand=brand).rejected == 0  # nothing was written
+
+
+def test_with_a_worker_the_metrics_read_the_rollup_the_worker_keeps(brand, make_trace):
+    trace = make_trace(brand)
+    today = trace.created_at.astimezone(dt.UTC).date()
+
+    with mock.patch("audit.selectors.has_workers", return_value=True):
+        assert "treatment" not in brand_metrics(brand, start=today, end=today).arms
+        rollup_refresh(brand_id=brand.pk, day=today)
+        assert brand_metrics(brand, start=today, end=today).arms["treatment"].drafts == 1
+
     assert DailyRollup.objects.get(brand=brand).drafts == 1
 
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from audit.services import SpanData
+from audit.records import SpanData
 from copilot import progress
 from copilot.models import Draft, Role
 from copilot.services import draft_generate, draft_request

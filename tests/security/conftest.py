@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from audit.services import SpanData, TraceData, trace_record
+from audit.records import SpanData, TraceData
+from audit.services import trace_record
 from copilot.models import Brand, Draft, Role
 from orders.models import OrderSource
 from tests.factories import (

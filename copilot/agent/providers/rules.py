@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from copilot.agent.intents import Topic, language_of, order_numbers_in, topic_of
+from copilot.agent.intents import Topic, language_of, topic_of
 from copilot.agent.prompts.v1 import customer_message, ticket_subject
 from copilot.agent.providers.base import ModelTurn, ToolCall, Usage
 from copilot.models import Brand
+from orders.schema import order_numbers_in
 
 MODEL = "rules-v1"
 

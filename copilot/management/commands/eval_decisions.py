@@ -21,7 +21,7 @@ from audit.models import Span
 from copilot.agent import engine
 from copilot.agent.providers import provider_for
 from copilot.models import Brand, Customer, Message, Ticket
-from rollout.services import Plan
+from rollout.plan import Plan
 
 LABELS = ("call", "no_call", "either")
 PLAN = Plan(
