@@ -44,7 +44,7 @@ BRANDS = (
 )
 
 # (customer key, status, carrier, event descriptions) for each demo order.
-ORDERS = (
+ORDERS: tuple[tuple[str, str, str, list[str]], ...] = (
     ("alice", "in_transit", "DHL", ["Picked up", "Departed hub Leipzig", "Arrived at hub Paris"]),
     ("bob", "delivered", "UPS", ["Picked up", "Out for delivery", "Delivered, left at front door"]),
     ("chloe", "delivery_exception", "Colissimo", ["Picked up", "Address not found"]),

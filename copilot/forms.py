@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 
@@ -10,8 +12,8 @@ class DraftDecisionForm(forms.Form):
     text = forms.CharField(required=False, widget=forms.Textarea, strip=False, max_length=20_000)
     reason = forms.CharField(required=False, max_length=300)
 
-    def __init__(self, *args: object, action: str = "", **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, action: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.action = action
 
     def clean(self) -> dict[str, object]:

@@ -58,7 +58,8 @@ class OrderSourceForm(forms.ModelForm):
             self.initial.setdefault("allowed_fields", list(DEFAULT_ALLOWED_FIELDS))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns; the stubs allow None
         kind = data.get("kind")
         if kind and kind != OrderSource.Kind.DEMO:
             if not data.get("shop_url"):

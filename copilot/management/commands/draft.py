@@ -25,8 +25,10 @@ class Command(BaseCommand):
         if ticket is None:
             raise CommandError(f"No ticket with id {options['ticket_id']}.")
         # Run here, not through the queue, so the command's output is the run's result.
-        draft = draft_request(ticket=ticket, enqueue=False)
-        draft = draft_generate(draft_id=draft.pk, provider_name=options["provider"])
+        pending = draft_request(ticket=ticket, enqueue=False)
+        draft = draft_generate(draft_id=pending.pk, provider_name=options["provider"])
+        if draft is None:
+            raise CommandError(f"Draft {pending.pk} was finished by another run meanwhile.")
         data = trace_as_dict(draft.trace)
         if options["json"]:
             self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False))
