@@ -39,6 +39,10 @@ class OrderSource(models.Model):
         default=default_allowed_fields,
         help_text="Order fields the model, the trace and the agent may see.",
     )
+    no_movement_days = models.PositiveSmallIntegerField(
+        default=5,
+        help_text="A parcel in transit with no carrier scan for longer than this is stalled.",
+    )
 
     def __str__(self) -> str:
         return f"{self.brand}: {self.get_kind_display()}"
@@ -86,6 +90,10 @@ class DemoShipment(models.Model):
     tracking_number = models.CharField(max_length=60)
     tracking_url = models.URLField(blank=True)
     status = models.CharField(max_length=24, choices=STATUS_CHOICES)
+    # The demo store's carrier feed: what the carrier reports for this parcel (blank: the
+    # same as the shop) and its own delivery estimate. Its scans are the shipment's events.
+    carrier_status = models.CharField(max_length=24, choices=STATUS_CHOICES, blank=True)
+    carrier_expected_delivery = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

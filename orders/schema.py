@@ -94,20 +94,71 @@ class TrackingEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class CarrierTracking:
+    """What the carrier itself reports for one tracking number: a second source beside the
+    shop's record, looked up only for tracking numbers of the customer's own orders."""
+
+    source: str  # who answered, for people: "AfterShip", "the demo store's carrier feed"
+    checked_at: dt.datetime
+    status: OrderStatus | None = None  # normalized; None when the carrier gave no usable one
+    status_detail: str = ""  # the carrier's own words ("Exception", "InfoReceived")
+    events: tuple[TrackingEvent, ...] = ()  # newest first
+    expected_delivery: dt.date | None = None
+    error: str = ""  # a ConnectorError code when the lookup failed; the shop's data stands
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "checked_at": self.checked_at.isoformat(timespec="seconds"),
+            "status": str(self.status) if self.status else None,
+            "status_detail": self.status_detail,
+            "events": [event.to_dict() for event in self.events],
+            "expected_delivery": (
+                self.expected_delivery.isoformat() if self.expected_delivery else None
+            ),
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Shipment:
     carrier: str
     tracking_number: str
     status: OrderStatus
     tracking_url: str = ""
     events: tuple[TrackingEvent, ...] = ()
+    tracking: CarrierTracking | None = None  # the carrier's own report, once looked up
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "carrier": self.carrier,
             "tracking_number": self.tracking_number,
             "tracking_url": self.tracking_url,
             "status": str(self.status),
             "events": [event.to_dict() for event in self.events],
+        }
+        if self.tracking is not None:
+            data["carrier_tracking"] = self.tracking.to_dict()
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something about an order's data that makes a reassuring answer unsafe: a stable
+    `code`, a `severity` ("warning" or "critical"), a plain sentence for the agent and the
+    model, and the `evidence` (which field, from which source, says what)."""
+
+    code: str
+    severity: str
+    message: str
+    evidence: tuple[dict[str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "evidence": [dict(item) for item in self.evidence],
         }
 
 
@@ -139,6 +190,7 @@ class Order:
     shipping_address: str = ""
     phone: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    findings: tuple[Finding, ...] = ()  # set by orders.quality once the sources are merged
 
     def to_dict(self, allowed: Iterable[str]) -> dict[str, Any]:
         """The order as plain data, restricted to the `allowed` top-level fields."""
