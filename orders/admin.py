@@ -6,8 +6,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from orders import services
-from orders.forms import OrderSourceForm
-from orders.models import DemoOrder, DemoShipment, OrderSource
+from orders.forms import CarrierSourceForm, OrderSourceForm
+from orders.models import CarrierSource, DemoOrder, DemoShipment, OrderSource
 
 
 @admin.register(OrderSource)
@@ -21,6 +21,19 @@ class OrderSourceAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: OrderSource, form: Any, change: bool) -> None:
         services.order_source_update(source=obj, **form.settings())
+
+
+@admin.register(CarrierSource)
+class CarrierSourceAdmin(admin.ModelAdmin):
+    """The API key is write-only here too: the form has no field that renders it."""
+
+    form = CarrierSourceForm
+    fields = ["brand", "kind", "secret", "api_url", "timeout_seconds"]
+    list_display = ["brand", "kind", "timeout_seconds"]
+    list_filter = ["kind"]
+
+    def save_model(self, request: HttpRequest, obj: CarrierSource, form: Any, change: bool) -> None:
+        services.carrier_source_update(source=obj, **form.settings())
 
 
 class DemoShipmentInline(admin.TabularInline):

@@ -6,8 +6,9 @@ from typing import Any
 
 from django import forms
 
-from orders.models import OrderSource
+from orders.models import CarrierSource, OrderSource
 from orders.schema import ALL_FIELDS, DEFAULT_ALLOWED_FIELDS
+from orders.selectors import order_source_for
 
 FIELD_LABELS = {
     "customer_email": "customer_email (personal data)",
@@ -78,5 +79,78 @@ class OrderSourceForm(forms.ModelForm):
             "shop_url": data.get("shop_url", ""),
             "timeout_seconds": data["timeout_seconds"],
             "allowed_fields": data.get("allowed_fields", []),
+            "secret": data.get("secret", ""),
+        }
+
+
+class CarrierSourceForm(forms.ModelForm):
+    """Kind, API key, API address and timeout of the brand's carrier tracking.
+
+    The API key is write-only like the order source's credential: never shown, blank keeps
+    the stored one, switching kind needs the new kind's key. The demo carrier feed only
+    knows the demo store's parcels, so it is refused with any other order system.
+    """
+
+    secret = forms.CharField(
+        label="API key",
+        required=False,
+        strip=True,
+        max_length=500,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="AfterShip: an API key of the account (Settings, API keys). "
+        "Leave blank to keep the stored one.",
+    )
+    api_url = forms.URLField(
+        label="API address",
+        required=False,
+        assume_scheme="https",
+        help_text="Leave blank for AfterShip's own, https://api.aftership.com.",
+    )
+    # Labels apart from the order source's: both forms are on one page.
+    timeout_seconds = forms.FloatField(
+        label="Carrier timeout per call (seconds)", min_value=0.5, max_value=30.0, initial=3.0
+    )
+
+    class Meta:
+        model = CarrierSource
+        fields = ["kind", "secret", "api_url", "timeout_seconds"]
+        labels = {"kind": "Tracking service"}
+
+    def __init__(self, *args: Any, order_kind: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.order_kind = order_kind
+
+    def _order_kind(self) -> str:
+        """The kind of the brand's order source (the Django admin picks the brand in the
+        form itself)."""
+        if self.order_kind is not None:
+            return self.order_kind
+        brand = self.cleaned_data.get("brand") or getattr(self.instance, "brand", None)
+        return order_source_for(brand).kind if brand else OrderSource.Kind.DEMO
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns; the stubs allow None
+        kind = data.get("kind")
+        if kind == CarrierSource.Kind.DEMO and self._order_kind() != OrderSource.Kind.DEMO:
+            self.add_error(
+                "kind",
+                "The demo carrier feed only knows the demo store's parcels; choose AfterShip "
+                "or none for this order system.",
+            )
+        if kind in CarrierSource.CREDENTIAL_KEYS:
+            stored_kind = self.initial.get("kind") if self.instance.pk else None
+            keeps_secret = stored_kind == kind and bool(self.instance.secret)
+            if not data.get("secret") and not keeps_secret:
+                self.add_error("secret", "Enter the API key for this tracking service.")
+        return data
+
+    def settings(self) -> dict[str, Any]:
+        """The valid form as the keyword arguments of `carrier_source_apply` / `_update`."""
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "api_url": data.get("api_url", ""),
+            "timeout_seconds": data["timeout_seconds"],
             "secret": data.get("secret", ""),
         }

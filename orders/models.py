@@ -55,6 +55,43 @@ class OrderSource(models.Model):
         return str(credentials.get(key, "")) if key else ""
 
 
+class CarrierSource(models.Model):
+    """Where `fetch_orders` asks the carriers about the parcels of a brand's orders.
+
+    A brand without one gets the demo carrier feed when it uses the demo store, and no
+    carrier lookups otherwise (see `orders.selectors.carrier_source_for`).
+    """
+
+    class Kind(models.TextChoices):
+        NONE = "none", "None (no carrier lookups)"
+        DEMO = "demo", "Demo carrier feed (demo store only)"
+        AFTERSHIP = "aftership", "AfterShip"
+
+    CREDENTIAL_KEYS: dict[str, str] = {Kind.AFTERSHIP: "api_key"}
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="carrier_source")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NONE)
+    api_url = models.URLField(
+        blank=True, help_text="The service's API address; blank for its public one."
+    )
+    credentials = EncryptedJSONField(
+        blank=True, default=dict, help_text="Encrypted at rest: {'api_key': ...} (AfterShip)."
+    )
+    timeout_seconds = models.FloatField(
+        default=3.0, help_text="Per HTTP call; a lookup also stops at the run's deadline."
+    )
+
+    def __str__(self) -> str:
+        return f"{self.brand}: {self.get_kind_display()}"
+
+    @property
+    def secret(self) -> str:
+        """The stored credential for this kind ("" if none); never render it."""
+        key = self.CREDENTIAL_KEYS.get(self.kind, "")
+        credentials = self.credentials if isinstance(self.credentials, dict) else {}
+        return str(credentials.get(key, "")) if key else ""
+
+
 STATUS_CHOICES = [(status.value, status.value.replace("_", " ")) for status in OrderStatus]
 
 
@@ -94,6 +131,8 @@ class DemoShipment(models.Model):
     # same as the shop) and its own delivery estimate. Its scans are the shipment's events.
     carrier_status = models.CharField(max_length=24, choices=STATUS_CHOICES, blank=True)
     carrier_expected_delivery = models.DateField(null=True, blank=True)
+    # When the feed last synced this parcel from the carrier; blank: it answers live.
+    carrier_synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

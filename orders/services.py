@@ -1,4 +1,5 @@
-"""Writes of the orders app: a brand's order source, and checking that it answers."""
+"""Writes of the orders app: a brand's order source and carrier source, and checking that
+they answer."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from orders.carriers import carrier_for
 from orders.connectors import connector_for
 from orders.connectors.base import (
     ConnectorAuthError,
@@ -13,7 +15,7 @@ from orders.connectors.base import (
     ConnectorRateLimited,
     ConnectorUnavailable,
 )
-from orders.models import OrderSource
+from orders.models import CarrierSource, OrderSource
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +79,58 @@ def order_source_check(*, source: OrderSource) -> ConnectionCheck:
         check = ConnectionCheck("ok", "OK: the order system answered.")
     logger.info(
         "orders.source.checked",
+        extra={"brand": source.brand_id, "kind": source.kind, "result": check.result},
+    )
+    return check
+
+
+def carrier_source_apply(
+    source: CarrierSource, *, kind: str, api_url: str, timeout_seconds: float, secret: str = ""
+) -> CarrierSource:
+    """`source` with these settings, unsaved. An empty `secret` keeps the stored key; a new
+    one replaces all stored credentials."""
+    source.kind = kind
+    source.api_url = api_url
+    source.timeout_seconds = timeout_seconds
+    if secret:
+        source.credentials = {CarrierSource.CREDENTIAL_KEYS[kind]: secret}
+    return source
+
+
+def carrier_source_update(
+    *, source: CarrierSource, secret: str = "", **settings: Any
+) -> CarrierSource:
+    """Store the brand's carrier source (`carrier_source_apply`'s settings; the key is
+    encrypted by its field)."""
+    carrier_source_apply(source, secret=secret, **settings)
+    source.save()
+    logger.info(
+        "orders.carrier_source.updated",
+        extra={"brand": source.brand_id, "kind": source.kind, "credential_changed": bool(secret)},
+    )
+    return source
+
+
+def carrier_source_check(*, source: CarrierSource) -> ConnectionCheck:
+    """Ask the carrier source's service whether it answers with these settings (the breaker
+    is bypassed, as for order sources)."""
+    timeout = min(source.timeout_seconds, CHECK_TIMEOUT_SECONDS)
+    if source.kind == CarrierSource.Kind.NONE:
+        return ConnectionCheck("ok", "Nothing to test: no carrier lookups are configured.")
+    try:
+        carrier_for(source, breaker=False).check(timeout=timeout)
+    except ConnectorAuthError as error:
+        check = ConnectionCheck("auth_failed", "Authentication failed.", error.code)
+    except ConnectorRateLimited as error:
+        check = ConnectionCheck("throttled", "The tracking service is throttling us.", error.code)
+    except ConnectorUnavailable as error:
+        check = ConnectionCheck("unreachable", "Unreachable.", error.code)
+    except ConnectorError as error:
+        check = ConnectionCheck("error", error.message, error.code)
+    else:
+        check = ConnectionCheck("ok", "OK: the tracking service answered.")
+    logger.info(
+        "orders.carrier_source.checked",
         extra={"brand": source.brand_id, "kind": source.kind, "result": check.result},
     )
     return check

@@ -8,6 +8,11 @@ table every outbound client shares in `copilot.outbound`); each source has a cir
 whose state lives in the Django cache, so every web and worker process shares it. Log events
 carry the vendor, source, method, path, status and timing, never headers, query strings
 (they hold customer emails) or bodies.
+
+Order systems and carrier-tracking services (`orders.carriers`) both call out through this
+helper; a `ConnectorErrors` says which typed errors one kind of system raises, so a carrier
+that times out is `carrier_timeout`, not `order_source_timeout`, with the same retry and
+breaker rules (its classes derive from the order ones).
 """
 
 from __future__ import annotations
@@ -74,10 +79,18 @@ class CircuitBreaker:
     failure opens it again for another `reset_seconds`.
     """
 
-    def __init__(self, key: str, *, failures: int, reset_seconds: float) -> None:
+    def __init__(
+        self,
+        key: str,
+        *,
+        failures: int,
+        reset_seconds: float,
+        errors: ConnectorErrors | None = None,
+    ) -> None:
         self.key = key
         self.failures = failures
         self.reset_seconds = reset_seconds
+        self.errors = errors or ORDER_SYSTEM
         self._failures_key = f"orders:circuit:{key}:failures"
         self._open_until_key = f"orders:circuit:{key}:open_until"
         self._probe_key = f"orders:circuit:{key}:probe"
@@ -98,8 +111,8 @@ class CircuitBreaker:
             logger.info("orders.circuit.probe", extra={"source": self.key})
             return
         logger.warning("orders.circuit.rejected", extra={"source": self.key, "state": state})
-        raise ConnectorCircuitOpen(
-            "The order system failed repeatedly; lookups are paused for a moment."
+        raise self.errors.circuit_open(
+            f"The {self.errors.system} failed repeatedly; lookups are paused for a moment."
         )
 
     def record_success(self) -> None:
@@ -156,6 +169,27 @@ ORDER_ERRORS = ErrorFamily(
     },
 )
 
+
+@dataclass(frozen=True)
+class ConnectorErrors:
+    """The typed errors of one kind of system called through `HttpClient`: its `family` (what
+    each HTTP failure raises), the two errors the helper raises itself (`timeout` when no
+    time is left, `circuit_open`), and the system's name in their messages. The classes
+    derive from the order-source ones, which the retry and breaker rules test for."""
+
+    family: ErrorFamily
+    timeout: type[ConnectorTimeout]
+    circuit_open: type[ConnectorCircuitOpen]
+    system: str
+
+
+ORDER_SYSTEM = ConnectorErrors(
+    family=ORDER_ERRORS,
+    timeout=ConnectorTimeout,
+    circuit_open=ConnectorCircuitOpen,
+    system="order system",
+)
+
 _client_lock = threading.Lock()
 _client: httpx.Client | None = None
 
@@ -183,8 +217,10 @@ class HttpClient:
         auth: tuple[str, str] | None = None,
         policy: HttpPolicy | None = None,
         breaker: bool = True,
+        errors: ConnectorErrors = ORDER_SYSTEM,
     ) -> None:
         self.vendor = vendor
+        self.errors = errors
         self.source_key = source_key
         self.base_url = base_url.rstrip("/")
         self.call_timeout = call_timeout
@@ -196,6 +232,7 @@ class HttpClient:
                 f"{vendor}:{source_key}",
                 failures=self.policy.circuit_failures,
                 reset_seconds=self.policy.circuit_reset_seconds,
+                errors=errors,
             )
             if breaker
             else None
@@ -271,9 +308,10 @@ class HttpClient:
     ) -> Any:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise ConnectorTimeout("No time was left to ask the order system.")
+            raise self.errors.timeout(f"No time was left to ask the {self.errors.system}.")
         timeout = min(self.call_timeout, remaining)
-        # Logged as orders.http.response / .timeout / .unreachable (see `ORDER_ERRORS`).
+        # Logged as <family>.response / .timeout / .unreachable (`orders.http.*` for order
+        # systems, see `ORDER_ERRORS`).
         event = {
             "vendor": self.vendor,
             "source": self.source_key,
@@ -283,7 +321,7 @@ class HttpClient:
             "timeout_s": round(timeout, 3),
         }
         response = send(
-            ORDER_ERRORS,
+            self.errors.family,
             _shared_client(),
             method,
             self.base_url + path,
@@ -295,4 +333,4 @@ class HttpClient:
             auth=self.auth,
             timeout=timeout,
         )
-        return json_answer(ORDER_ERRORS, response)
+        return json_answer(self.errors.family, response)

@@ -33,7 +33,9 @@ class FakeServer:
 
     `fail("500", times=2)` answers the next two requests with that fault; `times=None`
     keeps failing. Kinds: "401", "500", "429", "timeout" (sleeps `hang_seconds` first),
-    "malformed" (a 200 with broken JSON), "throttled" (the vendor's own throttle answer).
+    "malformed" (a 200 with broken JSON), "throttled" (the vendor's own throttle answer), and
+    any other HTTP status as digits ("403", "502"), answered by `status_reply`. Subclasses
+    shape each answer as their vendor does (`unauthorized`, `server_error`, `rate_limited`...).
     """
 
     hang_seconds = 3.0
@@ -132,14 +134,15 @@ class FakeServer:
         if fault == "401":
             return self.unauthorized()
         if fault == "500":
-            return Reply(500, {"errors": "Internal Server Error"})
+            return self.server_error()
         if fault == "429":
-            headers = {"Retry-After": self.retry_after} if self.retry_after is not None else {}
-            return Reply(429, {"errors": "Too Many Requests"}, headers)
+            return self.rate_limited()
         if fault == "malformed":
             return Reply(200, b'{"data": {"orders": {"nodes": [{"name": "#10')
         if fault == "throttled":
             return self.throttled()
+        if fault is not None and fault.isdigit():
+            return self.status_reply(int(fault))
         return self.handle(request)
 
     # --- for subclasses --------------------------------------------------------------------
@@ -148,6 +151,16 @@ class FakeServer:
 
     def unauthorized(self) -> Reply:
         return Reply(401, {"errors": "Unauthorized"})
+
+    def server_error(self) -> Reply:
+        return Reply(500, {"errors": "Internal Server Error"})
+
+    def rate_limited(self) -> Reply:
+        headers = {"Retry-After": self.retry_after} if self.retry_after is not None else {}
+        return Reply(429, {"errors": "Too Many Requests"}, headers)
+
+    def status_reply(self, status: int) -> Reply:
+        return Reply(status, {"errors": f"HTTP {status}"})
 
     def throttled(self) -> Reply:
         return Reply(429, {"errors": "Too Many Requests"}, {"Retry-After": "0"})

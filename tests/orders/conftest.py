@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fakes.aftership import FakeAfterShip
 from tests.fakes.prestashop import FakePrestaShop
 from tests.fakes.shopify import FakeShopify
 
@@ -20,6 +21,13 @@ def shopify() -> Iterator[FakeShopify]:
 @pytest.fixture
 def prestashop() -> Iterator[FakePrestaShop]:
     fake = FakePrestaShop().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def aftership() -> Iterator[FakeAfterShip]:
+    fake = FakeAfterShip().start()
     yield fake
     fake.stop()
 
