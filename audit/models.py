@@ -317,7 +317,7 @@ ROLLUP_COUNTERS = (
     "tokens_out",
     "cost",
 )
-ROLLUP_HISTOGRAMS = ("verdicts", "grounding", "latency_histogram")
+ROLLUP_HISTOGRAMS = ("verdicts", "grounding", "latency_histogram", "findings")
 
 
 class DailyRollup(models.Model):
@@ -340,6 +340,11 @@ class DailyRollup(models.Model):
     verdicts = models.JSONField(default=dict)
     grounding = models.JSONField(default=dict)
     latency_histogram = models.JSONField(default=dict)
+    findings = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Drafts whose order data had each finding, by code (orders.quality).",
+    )
     tokens_in = models.PositiveBigIntegerField(default=0)
     tokens_out = models.PositiveBigIntegerField(default=0)
     cost = models.DecimalField(max_digits=16, decimal_places=6, default=0)

@@ -46,6 +46,8 @@ STRUCTURED_FIELDS = frozenset(
         "read_at",
         "time",
         "estimated_delivery",
+        "expected_delivery",  # the carrier's own estimate
+        "checked_at",  # when the carrier was asked
         "total",
         "currency",
         "quantity",
@@ -54,6 +56,10 @@ STRUCTURED_FIELDS = frozenset(
     }
 )
 ORDER_TOOLS = frozenset({"fetch_orders"})
+# An order's data-quality findings (`orders.quality`) are kept whatever the allow-list:
+# their evidence already withholds the values of fields the brand hides.
+FINDINGS = "findings"
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:\d{2})?)?")
 
 
 def mask_text(text: str) -> str:
@@ -73,6 +79,36 @@ def _mask(value: Any, keep: frozenset[str]) -> Any:
     return value
 
 
+def _mask_findings(findings: Any) -> Any:
+    """Findings with their free text masked, except the parcel (a tracking number) and the
+    evidence values that are dates or times (`PHONE` would take "2026-12-01" for a phone
+    number)."""
+    if not isinstance(findings, list):
+        return _mask(findings, frozenset())
+    return [
+        {**_mask(finding, frozenset({"evidence"})), "evidence": _mask_evidence(finding)}
+        if isinstance(finding, dict)
+        else _mask(finding, frozenset())
+        for finding in findings
+    ]
+
+
+def _mask_evidence(finding: dict[str, Any]) -> list[Any]:
+    evidence = finding.get("evidence")
+    return [
+        {
+            key: value
+            if key == "parcel"
+            or (key == "value" and isinstance(value, str) and _TIMESTAMP.fullmatch(value))
+            else _mask(value, frozenset())
+            for key, value in item.items()
+        }
+        if isinstance(item, dict)
+        else _mask(item, frozenset())
+        for item in (evidence if isinstance(evidence, list) else [])
+    ]
+
+
 def _restrict_orders(result: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
     orders = result.get("orders")
     if not isinstance(orders, list):
@@ -80,7 +116,12 @@ def _restrict_orders(result: dict[str, Any], allowed: frozenset[str]) -> dict[st
     return {
         **result,
         "orders": [
-            {key: (value if key in allowed else REDACTED) for key, value in order.items()}
+            {
+                key: _mask_findings(value)
+                if key == FINDINGS
+                else (value if key in allowed else REDACTED)
+                for key, value in order.items()
+            }
             if isinstance(order, dict)
             else order
             for order in orders
@@ -112,12 +153,15 @@ def redact_spans(spans: Iterable[SpanData], allowed: frozenset[str]) -> list[Spa
             continue
         result = span.result
         if span.name in ORDER_TOOLS and isinstance(result, dict):
-            result = _restrict_orders(result, allowed)
+            # Findings are masked their own way by `_restrict_orders`.
+            result = _mask(_restrict_orders(result, allowed), keep | {FINDINGS})
+        else:
+            result = _mask(result, keep)
         redacted.append(
             replace(
                 span,
                 arguments=_mask(span.arguments, keep),
-                result=_mask(result, keep),
+                result=result,
                 error=_mask(span.error, STRUCTURED_FIELDS),
             )
         )

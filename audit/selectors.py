@@ -45,6 +45,7 @@ from audit.models import (
 from copilot.access import user_brand_ids
 from copilot.celery import has_workers
 from copilot.models import Brand, Draft, Membership, Role, Ticket, roles_at_least
+from orders.quality import FINDING_CODES
 
 TRACE_FIELDS = (
     "id",
@@ -80,6 +81,9 @@ SPAN_FIELDS = (
     "duration_ms",
 )
 LEAD_ROLES = roles_at_least(Role.LEAD)
+# A metric counting the drafts whose order data had one finding (exported, and shown in
+# words on the metrics page): this prefix, then the finding's code.
+FINDING_METRIC = "findings_"
 PAGE_SIZE = 25  # a review queue is read a screen at a time; the page renders in a few ms
 # Below this many decided drafts in either arm the A/B report says "not enough data yet".
 MIN_DECIDED_PER_ARM = 30
@@ -324,6 +328,7 @@ class ArmMetrics:
     verdicts: dict[str, int] = field(default_factory=dict)
     grounding: dict[str, int] = field(default_factory=dict)
     latency_histogram: dict[str, int] = field(default_factory=dict)
+    findings: dict[str, int] = field(default_factory=dict)
     tokens_in: int = 0
     tokens_out: int = 0
     cost: Decimal = Decimal(0)
@@ -401,8 +406,13 @@ class ArmMetrics:
             "cost": str(self.cost.quantize(Decimal("0.000001"))),
         }
 
+    def finding_row(self) -> dict[str, int]:
+        """Drafts whose order data had each finding, by metric name (`FINDING_COLUMNS`)."""
+        return {FINDING_METRIC + code: self.findings.get(code, 0) for code in FINDING_CODES}
+
 
 METRIC_COLUMNS = tuple(ArmMetrics().as_row())
+FINDING_COLUMNS = tuple(ArmMetrics().finding_row())
 
 
 @dataclass(frozen=True)
@@ -461,14 +471,18 @@ class BrandMetrics:
     def export_rows(self) -> list[dict[str, Any]]:
         """One row per day and arm, then one total per arm ("day": "all"), as exported."""
         rows = [
-            {"brand": self.brand.slug, "day": r.day.isoformat(), "arm": r.arm, **r.metrics.as_row()}
+            {"brand": self.brand.slug, "day": r.day.isoformat(), "arm": r.arm, **_export(r.metrics)}
             for r in self.days
         ]
         rows += [
-            {"brand": self.brand.slug, "day": "all", "arm": arm, **metrics.as_row()}
+            {"brand": self.brand.slug, "day": "all", "arm": arm, **_export(metrics)}
             for arm, metrics in self.arms.items()
         ]
         return rows
+
+
+def _export(metrics: ArmMetrics) -> dict[str, Any]:
+    return {**metrics.as_row(), **metrics.finding_row()}
 
 
 # --- the daily rollup -----------------------------------------------------------------------
@@ -579,7 +593,13 @@ def rollup_compute(*, brand_id: int, day: dt.date) -> ComputedRollup:
         row = rows.setdefault(
             arm,
             DailyRollup(
-                brand_id=brand_id, day=day, arm=arm, verdicts={}, grounding={}, cost=Decimal(0)
+                brand_id=brand_id,
+                day=day,
+                arm=arm,
+                verdicts={},
+                grounding={},
+                findings={},
+                cost=Decimal(0),
             ),
         )
         row.drafts += 1
@@ -611,11 +631,35 @@ def rollup_compute(*, brand_id: int, day: dt.date) -> ComputedRollup:
             arm_row.tool_errors += n
         elif kind == Span.Kind.GUARDRAIL and status == Span.Status.BLOCKED:
             arm_row.safeguard_events += n
+    for arm, codes in _findings_per_trace(brand_id, in_trace_day).values():
+        found = rows.get(arm or "unknown")
+        if found is None:
+            continue
+        for code in codes:
+            found.findings[code] = found.findings.get(code, 0) + 1
     now = timezone.now()
     for arm, row in rows.items():
         row.latency_histogram = stats.histogram(latencies[arm])
         row.updated_at = now
     return ComputedRollup(rows=list(rows.values()), new_distances=new_distances)
+
+
+def _findings_per_trace(
+    brand_id: int, in_trace_day: dict[str, Any]
+) -> dict[int, tuple[str, set[str]]]:
+    """trace id -> (arm, the finding codes its tool calls saw, each once), from the
+    `findings` attribute `fetch_orders` puts on its spans."""
+    seen: dict[int, tuple[str, set[str]]] = {}
+    for trace_id, arm, codes in (
+        Span.objects.filter(
+            trace__brand_id=brand_id, kind=Span.Kind.TOOL, attributes__has_key="findings"
+        )
+        .filter(**in_trace_day)
+        .values_list("trace_id", "trace__arm", "attributes__findings")
+    ):
+        if isinstance(codes, list) and codes:
+            seen.setdefault(trace_id, (arm, set()))[1].update(map(str, codes))
+    return seen
 
 
 # A trace committed while a refresh of its day was reading is newer than nothing the refresh

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from audit.models import AuditPolicy, Span, Trace
 from copilot.text import fold
+from orders.quality import TITLES, needs_review
 
 if TYPE_CHECKING:
     from audit.records import SpanData
@@ -21,6 +22,15 @@ AMOUNT = re.compile(
     rf"|(?:(?P<after>{_NUMBER})\s?(?:[€$£]|eur\b|euros?\b|usd\b|dollars?\b|gbp\b|chf\b))",
     re.IGNORECASE,
 )
+
+# The reason of a run whose order data has a finding that needs review, before its code.
+ORDER_FINDING = "order_finding"
+_REASON_WORDS = {
+    "vip_customer": "VIP customer",
+    "tool_error": "a tool failed",
+    "safeguard_fired": "a safeguard fired",
+    "unverified_facts": "the draft states facts no source backs",
+}
 
 
 def _parse_amount(raw: str) -> Decimal | None:
@@ -60,17 +70,35 @@ def keywords_in(text: str, keywords: Iterable[str]) -> list[str]:
 
 def _order_totals(spans: Iterable[SpanData]) -> list[Decimal]:
     totals = []
+    for order in _orders_of(spans):
+        if order.get("total") not in (None, ""):
+            try:
+                totals.append(Decimal(str(order["total"])))
+            except InvalidOperation:
+                continue
+    return totals
+
+
+def _orders_of(spans: Iterable[SpanData]) -> Iterator[dict[str, Any]]:
+    """The orders the run's tool spans returned."""
     for span in spans:
         result: Any = span.result
         if span.kind != Span.Kind.TOOL or not isinstance(result, dict):
             continue
         for order in result.get("orders") or []:
-            if isinstance(order, dict) and order.get("total") not in (None, ""):
-                try:
-                    totals.append(Decimal(str(order["total"])))
-                except InvalidOperation:
-                    continue
-    return totals
+            if isinstance(order, dict):
+                yield order
+
+
+def review_findings(spans: Iterable[SpanData]) -> list[str]:
+    """The codes of the order-data findings that send a run to the leads (a stalled, late
+    or contradictory order: `orders.quality.needs_review`), in the order first seen."""
+    codes: dict[str, None] = {}
+    for order in _orders_of(spans):
+        for finding in order.get("findings") or []:
+            if isinstance(finding, dict) and needs_review(finding):
+                codes.setdefault(str(finding.get("code")), None)
+    return list(codes)
 
 
 def sensitive_reasons(
@@ -104,4 +132,17 @@ def sensitive_reasons(
         reasons.append("safeguard_fired")
     if policy.flag_unverified and grounding == Trace.Grounding.UNVERIFIED:
         reasons.append("unverified_facts")
+    reasons += [f"{ORDER_FINDING}:{code}" for code in review_findings(spans)]
     return reasons
+
+
+def reason_words(reason: str) -> str:
+    """A stored reason (`keyword:refund`, `order_finding:no_movement`...) as words for leads."""
+    code, _, detail = str(reason).partition(":")
+    if code == "keyword":
+        return f"mentions \u201c{detail}\u201d"
+    if code == "amount_over_threshold":
+        return f"amount over the limit ({detail})"
+    if code == ORDER_FINDING:
+        return "order data: " + TITLES.get(detail, "a problem in the order data").lower()
+    return _REASON_WORDS.get(code, code.replace("_", " "))

@@ -17,9 +17,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit import selectors, services
 from audit.forms import MetricsForm, ReviewForm, TraceFilterForm
-from audit.selectors import METRIC_COLUMNS, Cursor
+from audit.selectors import FINDING_COLUMNS, FINDING_METRIC, METRIC_COLUMNS, Cursor
 from copilot.access import access_brand
 from copilot.htmx import AuthenticatedHttpRequest
+from orders.quality import FINDING_CODES, TITLES
 
 
 def _trace_list_page(request: AuthenticatedHttpRequest, *, queue: bool) -> HttpResponse:
@@ -164,6 +165,14 @@ def metrics(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
                 )
                 for r in data.days
             ],
+            "finding_rows": [
+                (
+                    FINDING_METRIC + code,
+                    TITLES[code],
+                    [(arm, metrics.findings.get(code, 0)) for arm, metrics in data.arms.items()],
+                )
+                for code in FINDING_CODES
+            ],
             "chart": _decision_chart(data),
             "days": (data.end - data.start).days + 1,
             "brands": selectors.lead_brands(request.user),
@@ -219,7 +228,9 @@ def metrics_export(
     response: HttpResponse | StreamingHttpResponse
     if fmt == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
-        writer = csv.DictWriter(response, fieldnames=["brand", "day", "arm", *METRIC_COLUMNS])
+        writer = csv.DictWriter(
+            response, fieldnames=["brand", "day", "arm", *METRIC_COLUMNS, *FINDING_COLUMNS]
+        )
         writer.writeheader()
         writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in rows)
     else:

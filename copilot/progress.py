@@ -44,6 +44,7 @@ def step_from_span(span: SpanData) -> dict[str, Any]:
         else None,
         "source": str(attributes.get("source", "")),
         "read_at": str(attributes.get("read_at", "")),
+        "findings": len(attributes.get("findings") or []),
     }
 
 

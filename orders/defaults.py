@@ -10,3 +10,6 @@ ORDERS_CIRCUIT_FAILURES = 5
 ORDERS_CIRCUIT_RESET_SECONDS = 30.0
 # Pages of a customer's Shopify orders read at most per lookup.
 ORDERS_SHOPIFY_MAX_PAGES = 3
+# Order data older than this (a per-run memo, a cached carrier report) gets a `stale_data`
+# finding: the model and the agent are told it may be out of date.
+ORDERS_MAX_DATA_AGE_SECONDS = 600.0

@@ -193,7 +193,8 @@ class Order:
     findings: tuple[Finding, ...] = ()  # set by orders.quality once the sources are merged
 
     def to_dict(self, allowed: Iterable[str]) -> dict[str, Any]:
-        """The order as plain data, restricted to the `allowed` top-level fields."""
+        """The order as plain data, restricted to the `allowed` top-level fields, with its
+        `findings` whatever the allow-list (their evidence withholds hidden values)."""
         full: dict[str, Any] = {
             "number": self.number,
             "created_at": self.created_at.isoformat(),
@@ -217,7 +218,9 @@ class Order:
             "phone": self.phone,
         }
         allowed_set = set(allowed)
-        return {key: value for key, value in full.items() if key in allowed_set}
+        data = {key: value for key, value in full.items() if key in allowed_set}
+        data["findings"] = [finding.to_dict() for finding in self.findings]
+        return data
 
 
 # Fields a brand gets unless it chooses otherwise: enough to answer "where is my order?",

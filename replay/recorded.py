@@ -59,6 +59,10 @@ def _answer_from(
             # A successful tool span stores the dict the model was handed; anything else is
             # not data this run can answer with.
             raise ToolError(NOT_RECORDED, f"The original run recorded no data for {name}.")
-        return ToolOutput(data=span.result, attributes={"replay.recorded_span": span.seq})
+        attributes: dict[str, Any] = {"replay.recorded_span": span.seq}
+        if isinstance(span.attributes, dict) and span.attributes.get("findings"):
+            # The data-quality findings as recorded: replay judges the same data, not today's.
+            attributes["findings"] = span.attributes["findings"]
+        return ToolOutput(data=span.result, attributes=attributes)
 
     return handler

@@ -256,7 +256,15 @@ def replay_item(*, item: ReplayItem, config: ReplayConfiguration, side: str) -> 
         tool_timeout_seconds=config.tool_timeout_seconds,
     )
     tools = recorded_tools(spans=source.spans.all(), names=config.tools)
-    result = engine.run(ticket=ticket, plan=plan, provider=provider, limits=limits, tools=tools)
+    # Relative dates in the draft are read against the day the recorded tools answered.
+    result = engine.run(
+        ticket=ticket,
+        plan=plan,
+        provider=provider,
+        limits=limits,
+        tools=tools,
+        today=timezone.localdate(source.created_at),
+    )
     trace = result.trace
     spans = [
         {

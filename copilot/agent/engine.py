@@ -85,8 +85,11 @@ class _Run:
         limits: EngineLimits,
         on_span: Callable[[SpanData], None] | None = None,
         tools: Mapping[str, Tool] | None = None,
+        today: dt.date | None = None,
     ):
         self.ticket = ticket
+        # The run's date: what "tomorrow" or "on Friday" in the draft is read against.
+        self.today = today or timezone.localdate()
         self.tools = tools
         self.on_span = on_span
         self.plan = plan
@@ -451,6 +454,7 @@ class _Run:
             tool_results=self.tool_results,
             ticket_text=self.ticket_text,
             brand_texts=[*brand.knowledge.values(), brand.signature, brand.name],
+            today=self.today,
         )
         unverified = report.label == grounding.UNVERIFIED
         self.span(
@@ -607,12 +611,15 @@ def run(
     limits: EngineLimits | None = None,
     on_span: Callable[[SpanData], None] | None = None,
     tools: Mapping[str, Tool] | None = None,
+    today: dt.date | None = None,
 ) -> RunResult:
     """Run the copilot on `ticket` with what `plan` allows; never raises for model or tool faults.
 
     `on_span` is called with each span as it is recorded (live progress); the trace itself is
     returned whole in the result, to be stored once. `tools`, when given, is the only place
-    the plan's tools are looked up (replay answers from recorded results this way).
+    the plan's tools are looked up (replay answers from recorded results this way). `today`
+    is the date the grounding check reads relative dates against: the run's own by default,
+    the recorded run's for a replay, whose tool results date from then.
     """
     return _Run(
         ticket=ticket,
@@ -621,4 +628,5 @@ def run(
         limits=limits or EngineLimits.from_settings(),
         on_span=on_span,
         tools=tools,
+        today=today,
     ).execute()

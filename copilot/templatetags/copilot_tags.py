@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import template
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils import dateformat, timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from orders import quality
+from orders.schema import STATUS_LABELS, OrderStatus
 
 register = template.Library()
 
@@ -111,7 +114,9 @@ def step_words(step: dict[str, Any]) -> str:
         if step.get("status") != "ok":
             return f"{step.get('name')} failed: " + plain_error(step.get("error"))
         source = source_line({"source": step.get("source"), "read_at": step.get("read_at")})
-        return f"Called {step.get('name')}" + (f" ({source})" if source else "")
+        found = step.get("findings") or 0
+        problems = f"; {found} problem{'s' if found > 1 else ''} in the order data" if found else ""
+        return f"Called {step.get('name')}" + (f" ({source}{problems})" if source else "")
     return str(step.get("name", ""))
 
 
@@ -171,11 +176,31 @@ def grounding_label(trace: Any) -> str:
     return label if label in GROUNDING_WORDS else ""
 
 
+# What an unverified span of the draft claims, in words (grounding's fact kinds).
+FACT_KINDS = {
+    "order_number": "order number",
+    "tracking_number": "tracking number",
+    "reference": "reference",
+    "carrier": "carrier",
+    "date": "date",
+    "weekday": "day of the week",
+    "relative_date": "date",
+    "amount": "amount",
+    "status": "delivery status",
+    "item": "item",
+}
+
+
 @dataclass(frozen=True)
 class Segment:
     text: str
     flagged: bool
     kind: str = ""
+
+    @property
+    def claim(self) -> str:
+        """What the flagged text claims, in words ("Unverified delivery status")."""
+        return FACT_KINDS.get(self.kind, "fact")
 
 
 @register.filter
@@ -212,3 +237,116 @@ def unverified_segments(body: str, trace: Any) -> list[Segment]:
     if cursor < len(body):
         segments.append(Segment(body[cursor:], False))
     return segments
+
+
+# --- Order-data findings ----------------------------------------------------------------------
+
+_EVIDENCE_FIELDS = {
+    "status": "status",
+    "last_scan": "last scan",
+    "estimated_delivery": "expected delivery",
+    "expected_delivery": "expected delivery",
+    "tracking_number": "tracking number",
+    "financial_status": "payment",
+    "cancelled_at": "cancelled on",
+    "read_at": "read at",
+    "checked_at": "checked at",
+    "carrier_tracking": "tracking",
+}
+_STATUSES = frozenset(status.value for status in OrderStatus)
+_EVIDENCE_VALUES = {
+    quality.HIDDEN: "hidden by the brand's settings",
+    quality.NONE: "none",
+    quality.NOT_READ: "could not be read",
+}
+
+
+def _value_words(value: str) -> str:
+    """An evidence value for people: a status's label, a date or time in short, or as is."""
+    if value in _EVIDENCE_VALUES:
+        return _EVIDENCE_VALUES[value]
+    if value in _STATUSES:
+        return STATUS_LABELS[OrderStatus(value)]
+    try:
+        moment = parse_datetime(value) if "T" in value else None
+        day = parse_date(value) if len(value) == 10 else None
+    except ValueError:  # shaped like a date, but not one
+        return value
+    if moment is not None:
+        if timezone.is_aware(moment):
+            moment = timezone.localtime(moment)
+        return dateformat.format(moment, "M j, H:i")
+    return dateformat.format(day, "M j, Y") if day is not None else value
+
+
+def _evidence_words(item: Any) -> str:
+    """One evidence item as "Shopify: status delivered"."""
+    if not isinstance(item, dict):
+        return ""
+    field = str(item.get("field") or "")
+    what = _EVIDENCE_FIELDS.get(field, field.replace("_", " "))
+    value = _value_words(str(item.get("value") or ""))
+    return f"{item.get('source') or 'Unknown source'}: {what} {value}"
+
+
+@dataclass(frozen=True)
+class FindingView:
+    order: str
+    title: str
+    severity: str  # "critical" or "warning", for the style
+    severity_words: str
+    message: str
+    evidence: list[str]
+
+
+@register.filter
+def order_findings(result: Any) -> list[FindingView]:
+    """The data-quality findings of the orders in a fetch_orders result, in words."""
+    if not isinstance(result, dict):
+        return []
+    views = []
+    for order in result.get("orders") or []:
+        if not isinstance(order, dict):
+            continue
+        for finding in order.get("findings") or []:
+            if not isinstance(finding, dict):
+                continue
+            code, severity = str(finding.get("code")), str(finding.get("severity"))
+            views.append(
+                FindingView(
+                    order=str(order.get("number") or ""),
+                    title=quality.TITLES.get(code, "A problem in the order data"),
+                    severity=severity,
+                    severity_words=quality.SEVERITY_WORDS.get(severity, "Check"),
+                    message=str(finding.get("message") or ""),
+                    evidence=[_evidence_words(e) for e in finding.get("evidence") or []],
+                )
+            )
+    return views
+
+
+@register.filter
+def trace_findings(trace: Any) -> list[FindingView]:
+    """Every finding of the trace's tool spans, each title once (uses the prefetched spans)."""
+    seen: dict[tuple[str, str], FindingView] = {}
+    for span in trace.spans.all() if trace is not None else ():
+        if span.kind == "tool":
+            for view in order_findings(span.result):
+                seen.setdefault((view.order, view.title), view)
+    return list(seen.values())
+
+
+@register.filter
+def without_findings(result: Any) -> Any:
+    """A tool result without its orders' findings, which the panel shows in words instead."""
+    if not isinstance(result, dict) or not isinstance(result.get("orders"), list):
+        return result
+    return {
+        **result,
+        "orders": [
+            {k: v for k, v in order.items() if k != "findings"}
+            if isinstance(order, dict)
+            else order
+            for order in result["orders"]
+        ],
+    }

@@ -6,6 +6,7 @@ from django.db.models import Prefetch, QuerySet
 
 from copilot.models import Brand
 from orders.models import DemoOrder, DemoShipment
+from orders.quality import INCOMPLETE
 from orders.schema import LineItem, Order, OrderStatus, Shipment, TrackingEvent
 
 
@@ -37,14 +38,17 @@ class DemoConnector:
 
 
 def _normalize(row: DemoOrder) -> Order:
+    # A line without a title is a product the store no longer knows: that part of the
+    # order cannot be read (a `partial_response` finding), like a vendor's field error.
+    items = [item for item in row.items if str(item.get("title") or "").strip()]
     return Order(
         number=row.number,
         created_at=row.created_at,
         status=OrderStatus(row.status),
         financial_status=row.financial_status,
         items=tuple(
-            LineItem(title=str(item.get("title", "")), quantity=int(item.get("quantity", 1)))
-            for item in row.items
+            LineItem(title=str(item["title"]), quantity=int(item.get("quantity", 1)))
+            for item in items
         ),
         shipments=tuple(
             Shipment(
@@ -65,4 +69,5 @@ def _normalize(row: DemoOrder) -> Order:
         customer_email=row.customer.email,
         shipping_address=row.shipping_address,
         phone=row.phone,
+        extra={INCOMPLETE: ("items",)} if len(items) < len(row.items) else {},
     )

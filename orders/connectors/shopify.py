@@ -27,6 +27,7 @@ from orders.connectors.base import (
     ConnectorRateLimited,
 )
 from orders.connectors.http import HttpClient
+from orders.quality import INCOMPLETE
 from orders.schema import (
     ALL_FIELDS,
     LineItem,
@@ -92,6 +93,19 @@ _FULFILLMENT_STATUS: dict[str, OrderStatus] = {
     "NOT_DELIVERED": OrderStatus.DELIVERY_EXCEPTION,
 }
 _CANCELLED_FULFILLMENT = {"CANCELED", "CANCELLED", "LABEL_VOIDED"}
+# The order fields each field of an order node feeds: a GraphQL field error on one of them
+# (the node still answered, that field null) leaves that part of the order unread.
+_ORDER_FIELD_OF = {
+    "cancelledAt": "cancelled_at",
+    "displayFinancialStatus": "financial_status",
+    "displayFulfillmentStatus": "status",
+    "totalPriceSet": "total",
+    "totalRefundedSet": "refunded_total",
+    "lineItems": "items",
+    "fulfillments": "shipments",
+    "phone": "phone",
+    "shippingAddress": "shipping_address",
+}
 _EVENT_TEXT = {
     "LABEL_PRINTED": "Label printed",
     "LABEL_PURCHASED": "Label purchased",
@@ -163,15 +177,16 @@ class ShopifyConnector:
         orders: list[Order] = []
         after: str | None = None
         for _page in range(conf.ORDERS_SHOPIFY_MAX_PAGES):
-            data = self._graphql(
+            payload = self._query(
                 self.query,
                 {"query": query, "first": PAGE_SIZE, "after": after},
                 deadline=deadline,
             )
-            connection = _get(data, "orders", kind=dict)
-            for node in _get(connection, "nodes", kind=list):
+            connection = _get(payload["data"], "orders", kind=dict)
+            unread = _unread_fields(payload.get("errors"))
+            for index, node in enumerate(_get(connection, "nodes", kind=list)):
                 if isinstance(node, dict) and keep(node):
-                    orders.append(normalize_order(node))
+                    orders.append(normalize_order(node, unread=unread.get(index, ())))
                     if len(orders) >= limit:
                         return orders
             page_info = _get(connection, "pageInfo", kind=dict)
@@ -185,6 +200,10 @@ class ShopifyConnector:
         return orders
 
     def _graphql(self, query: str, variables: dict[str, Any], *, deadline: float) -> dict:
+        return self._query(query, variables, deadline=deadline)["data"]
+
+    def _query(self, query: str, variables: dict[str, Any], *, deadline: float) -> dict:
+        """The whole answer (`data`, and `errors` when only some fields failed)."""
         self._wait_for_bucket(deadline)
         payload = self.http.request_json(
             "POST",
@@ -195,7 +214,7 @@ class ShopifyConnector:
         )
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
             raise ConnectorBadResponse("Shopify answered without data.")
-        return payload["data"]
+        return payload
 
     def _inspect(self, payload: Any) -> None:
         """Record the cost bucket and turn GraphQL-level errors into typed errors."""
@@ -240,6 +259,13 @@ class ShopifyConnector:
             )
         if "ACCESS_DENIED" in codes:
             raise ConnectorAuthError("The Shopify token may not read orders.")
+        if isinstance(payload.get("data"), dict) and all(_field_error(e) for e in errors):
+            # Partial data: the orders answered, some of their fields did not. The orders
+            # are kept and say what could not be read (`_unread_fields`).
+            logger.warning(
+                "orders.shopify.partial", extra={"source": self.source_key, "errors": len(errors)}
+            )
+            return
         raise ConnectorBadResponse("Shopify rejected the query.")
 
     def _wait_for_bucket(self, deadline: float) -> None:
@@ -263,8 +289,34 @@ class ShopifyConnector:
 
 
 # --- normalization -----------------------------------------------------------------------
-def normalize_order(node: dict[str, Any]) -> Order:
-    """A Shopify `Order` node as the normalized `Order`; raises ConnectorBadResponse."""
+def _field_error(error: Any) -> bool:
+    """A GraphQL error on one field of one order node: path ["orders", "nodes", i, field]."""
+    path = error.get("path") if isinstance(error, dict) else None
+    return (
+        isinstance(path, list)
+        and len(path) >= 4
+        and path[:2] == ["orders", "nodes"]
+        and isinstance(path[2], int)
+        and path[3] in _ORDER_FIELD_OF
+    )
+
+
+def _unread_fields(errors: Any) -> dict[int, tuple[str, ...]]:
+    """The order fields each node (by index in the page) could not answer."""
+    unread: dict[int, list[str]] = {}
+    for error in errors if isinstance(errors, list) else ():
+        if _field_error(error):
+            index, name = error["path"][2], _ORDER_FIELD_OF[error["path"][3]]
+            if name not in unread.setdefault(index, []):
+                unread[index].append(name)
+    return {index: tuple(names) for index, names in unread.items()}
+
+
+def normalize_order(node: dict[str, Any], *, unread: tuple[str, ...] = ()) -> Order:
+    """A Shopify `Order` node as the normalized `Order`; raises ConnectorBadResponse.
+
+    `unread` names the order fields Shopify answered with a field error (kept in
+    `Order.extra` for `orders.quality`)."""
     try:
         total = _money(node.get("totalPriceSet"))
         refunded = _money(node.get("totalRefundedSet"))
@@ -333,6 +385,7 @@ def normalize_order(node: dict[str, Any]) -> Order:
                 if address.get(key)
             ),
             phone=str(node.get("phone") or ""),
+            extra={INCOMPLETE: unread} if unread else {},
         )
     except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as error:
         raise ConnectorBadResponse(

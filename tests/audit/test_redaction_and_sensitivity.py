@@ -74,6 +74,29 @@ def test_fields_outside_the_allow_list_and_contact_data_in_free_text_are_masked(
     assert "ana@example.com" not in str(trace.spans.values_list("result", flat=True))
 
 
+def test_the_carrier_s_dates_are_kept_and_its_free_text_masked(brand, make_trace):
+    carrier = {
+        "source": "AfterShip",
+        "checked_at": "2026-12-07T10:42:00+00:00",
+        "status": "delivery_exception",
+        "status_detail": "Exception: call 06 12 34 56 78",
+        "expected_delivery": "2026-12-09",
+        "events": [],
+        "error": "",
+    }
+    order = _order()
+    order["shipments"][0]["carrier_tracking"] = carrier
+    tool = span("tool", "fetch_orders", result={"orders": [order]})
+
+    trace = make_trace(brand, spans=[span(), tool], tool_calls_count=1)
+
+    stored = trace.spans.get(kind=Span.Kind.TOOL).result["orders"][0]["shipments"][0]
+    kept = stored["carrier_tracking"]
+    assert kept["expected_delivery"] == "2026-12-09"
+    assert kept["checked_at"] == "2026-12-07T10:42:00+00:00"
+    assert kept["status_detail"] == "Exception: call [phone]"
+
+
 def test_contact_fields_the_brand_allows_are_kept(brand, make_trace):
     OrderSourceFactory(
         brand=brand, allowed_fields=[*DEFAULT_ALLOWED_FIELDS, "customer_email", "phone"]

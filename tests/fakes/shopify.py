@@ -211,6 +211,9 @@ class FakeShopify(FakeServer):
         self.maximum = 1000.0
         self.available = 1000.0
         self.restore_rate = 50.0
+        # Order name -> a field of it that fails: answered null with a GraphQL field error
+        # (`errors[].path` into the node), the rest of the answer intact, as Shopify does.
+        self.field_errors: dict[str, str] = {}
 
     @property
     def shop_url(self) -> str:
@@ -282,21 +285,34 @@ class FakeShopify(FakeServer):
             for node in matched[start : start + first]
         ]
         has_next = start + first < len(matched)
-        return Reply(
-            200,
-            {
-                "data": {
-                    "orders": {
-                        "nodes": page,
-                        "pageInfo": {
-                            "hasNextPage": has_next,
-                            "endCursor": str(start + first) if has_next else None,
-                        },
+        errors = []
+        for index, node in enumerate(page):
+            failing = self.field_errors.get(node["name"])
+            if failing:
+                node[failing] = None
+                errors.append(
+                    {
+                        "message": "Internal error. Looks like something went wrong on our end.",
+                        "locations": [{"line": 1, "column": 1}],
+                        "path": ["orders", "nodes", index, failing],
+                        "extensions": {"code": "INTERNAL_SERVER_ERROR"},
                     }
-                },
-                "extensions": self._cost(12),
+                )
+        body: dict[str, Any] = {
+            "data": {
+                "orders": {
+                    "nodes": page,
+                    "pageInfo": {
+                        "hasNextPage": has_next,
+                        "endCursor": str(start + first) if has_next else None,
+                    },
+                }
             },
-        )
+            "extensions": self._cost(12),
+        }
+        if errors:
+            body["errors"] = errors
+        return Reply(200, body)
 
     def _search(self, query: str) -> list[dict[str, Any]]:
         match = re.fullmatch(r'(email|name):"?([^"]*)"?', query.strip())

@@ -14,6 +14,15 @@ _CAPABILITIES = {
         "fetch_orders: read this customer's orders (status, shipments, tracking) in real time."
     ),
 }
+# What the model does with an order's data-quality findings (`orders.quality`).
+FINDINGS_RULE = (
+    "An order may come with findings: problems in its data (the shop and the carrier "
+    "disagree, no carrier scan for days, a delivery date that has passed, data that could not "
+    "be read...). When an order has findings, do not reassure the customer: do not say it is "
+    "on its way, will arrive or was delivered unless every source agrees. Say only what is "
+    "known, say that the team is checking it, give no date a tool did not return (never a "
+    "passed date as an expected one), and say that a member of the team will follow up."
+)
 _UNAVAILABLE = {
     "fetch_orders": (
         "You cannot look up orders in this conversation. Do not say you checked or will check "
@@ -53,6 +62,8 @@ def system_prompt(
             "If a tool returns an error, say plainly that the information could not be read "
             "right now; do not guess."
         )
+        if "fetch_orders" in available:
+            lines.append(FINDINGS_RULE)
     for name, text in _UNAVAILABLE.items():
         if name not in available:
             lines.append(text)

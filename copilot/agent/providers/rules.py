@@ -15,6 +15,7 @@ from copilot.agent.intents import Topic, language_of, topic_of
 from copilot.agent.prompts.v1 import customer_message, ticket_subject
 from copilot.agent.providers.base import ModelTurn, ToolCall, Usage
 from copilot.models import Brand
+from orders import quality
 from orders.schema import order_numbers_in
 
 MODEL = "rules-v1"
@@ -30,7 +31,7 @@ _STATUS_TEMPLATES: dict[str, dict[str, str]] = {
         "out_for_delivery": "Your order {number} is out for delivery today with {carrier} (tracking number {tracking}).",
         "delivered": "Our records show that your order {number} was delivered by {carrier} (tracking number {tracking}).",
         "delivery_exception": "Your order {number} is held up by a delivery problem at {carrier} (tracking number {tracking}). We are looking into it with the carrier.",
-        "partially_shipped": "Part of your order {number} has shipped with {carrier}: tracking number {tracking}. The rest will follow.",
+        "partially_shipped": "Part of your order {number} has shipped with {carrier}: tracking number {tracking}. The rest of the order has not shipped yet.",
         "other": "Your order {number} is {label}.",
     },
     "fr": {
@@ -38,13 +39,61 @@ _STATUS_TEMPLATES: dict[str, dict[str, str]] = {
         "out_for_delivery": "Votre commande {number} est en cours de livraison aujourd'hui avec {carrier} (numéro de suivi {tracking}).",
         "delivered": "D'après nos informations, votre commande {number} a été livrée par {carrier} (numéro de suivi {tracking}).",
         "delivery_exception": "Votre commande {number} est retenue par un incident de livraison chez {carrier} (numéro de suivi {tracking}). Nous suivons cela avec le transporteur.",
-        "partially_shipped": "Une partie de votre commande {number} a été expédiée avec {carrier} : numéro de suivi {tracking}. Le reste suivra.",
+        "partially_shipped": "Une partie de votre commande {number} a été expédiée avec {carrier} : numéro de suivi {tracking}. Le reste de la commande n'est pas encore expédié.",
         "other": "Votre commande {number} est au statut : {label}.",
     },
 }
 _ESTIMATE = {
     "en": "Expected delivery: {date}.",
     "fr": "Livraison prévue : {date}.",
+}
+# When an order's data has findings (`orders.quality`): what is known, what is being
+# checked and who follows up; never "on its way", "will arrive", nor a date no source gave.
+_KNOWN = {
+    "en": {
+        "tracked": "Your order {number} was shipped with {parcels}.",
+        "parcel": "{carrier} (tracking number {tracking})",
+        "and": " and ",
+        "other": "We have found your order {number}.",
+    },
+    "fr": {
+        "tracked": "Votre commande {number} a été expédiée avec {parcels}.",
+        "parcel": "{carrier} (numéro de suivi {tracking})",
+        "and": " et ",
+        "other": "Nous avons bien retrouvé votre commande {number}.",
+    },
+}
+_THE_CARRIER = {"en": "the carrier", "fr": "le transporteur"}
+_CHECKING: dict[str, dict[str, str]] = {
+    "en": {
+        quality.STATUS_CONFLICT: "Our records and the tracking from {carrier} do not agree on where your parcel is, so we are checking this with {carrier}.",
+        quality.NO_MOVEMENT: "There has been no tracking update from {carrier} for several days, so we are checking with them.",
+        quality.ETA_PASSED: "The expected delivery date, {date}, has passed, so we are checking what happened.",
+        quality.MISSING_TRACKING: "Your order is marked as shipped, but we do not have a tracking number for it yet, so we are checking with our warehouse.",
+        quality.NO_CARRIER_SCAN: "A shipping label has been created, but {carrier} has not scanned your parcel yet, so we are checking with them.",
+        quality.REFUNDED_BUT_FULFILLED: "Our records show both a refund and a shipment for this order, so we are checking it.",
+        quality.CANCELLED_BUT_FULFILLED: "Our records show this order as cancelled but also show a shipment, so we are checking it.",
+        quality.PARTIAL_RESPONSE: "We could not read all the details of your order just now, so we are checking them.",
+        quality.STALE_DATA: "The details we have may not be fully up to date, so we are checking them again.",
+        "handover": "A member of our team will get back to you as soon as we know more.",
+    },
+    "fr": {
+        quality.STATUS_CONFLICT: "Nos informations et le suivi de {carrier} ne concordent pas sur l'endroit où se trouve votre colis : nous vérifions auprès de {carrier}.",
+        quality.NO_MOVEMENT: "Le suivi de {carrier} n'indique aucun mouvement depuis plusieurs jours : nous vérifions auprès du transporteur.",
+        quality.ETA_PASSED: "La date de livraison prévue, {date}, est dépassée : nous vérifions ce qui s'est passé.",
+        quality.MISSING_TRACKING: "Votre commande est indiquée comme expédiée, mais nous n'avons pas encore de numéro de suivi : nous vérifions auprès de notre entrepôt.",
+        quality.NO_CARRIER_SCAN: "Une étiquette d'expédition a été créée, mais {carrier} n'a pas encore pris en charge votre colis : nous vérifions auprès du transporteur.",
+        quality.REFUNDED_BUT_FULFILLED: "Nos informations indiquent à la fois un remboursement et un envoi pour cette commande : nous vérifions.",
+        quality.CANCELLED_BUT_FULFILLED: "Nos informations indiquent cette commande comme annulée, mais aussi un envoi : nous vérifions.",
+        quality.PARTIAL_RESPONSE: "Nous n'avons pas pu lire tous les détails de votre commande pour le moment : nous vérifions.",
+        quality.STALE_DATA: "Les informations dont nous disposons ne sont peut-être pas à jour : nous les vérifions à nouveau.",
+        "handover": "Un membre de notre équipe revient vers vous dès que nous en savons plus.",
+    },
+}
+# `eta_passed` when the date that passed is hidden from this run's data.
+_UNDATED_ETA = {
+    "en": "The expected delivery date has passed, so we are checking what happened.",
+    "fr": "La date de livraison prévue est dépassée : nous vérifions ce qui s'est passé.",
 }
 _ASK_FOR_ORDER = {
     "en": "So that we can check your order, could you send us your order number, or write from the email address you ordered with?",
@@ -145,6 +194,8 @@ class RulesProvider:
 
 
 def _describe(order: dict[str, Any], language: str) -> str:
+    if order.get("findings"):
+        return _describe_with_findings(order, language)
     templates = _STATUS_TEMPLATES[language]
     status = order.get("status", "")
     shipments = order.get("shipments") or []
@@ -161,3 +212,45 @@ def _describe(order: dict[str, Any], language: str) -> str:
     if estimate and status not in {"delivered", "cancelled", "refunded", "returned"}:
         sentence += " " + _ESTIMATE[language].format(date=estimate)
     return sentence
+
+
+def _describe_with_findings(order: dict[str, Any], language: str) -> str:
+    """What the sources agree on, then what is being checked, then who follows up."""
+    known, checking = _KNOWN[language], _CHECKING[language]
+    the_carrier = _THE_CARRIER[language]
+    tracked = [s for s in order.get("shipments") or [] if s.get("tracking_number")]
+    if tracked:
+        parcels = known["and"].join(
+            known["parcel"].format(
+                carrier=s.get("carrier") or the_carrier, tracking=s["tracking_number"]
+            )
+            for s in tracked
+        )
+        sentences = [known["tracked"].format(number=order.get("number", ""), parcels=parcels)]
+    else:
+        sentences = [known["other"].format(number=order.get("number", ""))]
+    carriers = {s["tracking_number"]: s.get("carrier") or the_carrier for s in tracked}
+    for finding in order["findings"]:
+        code = str(finding.get("code", ""))
+        if code == quality.ETA_PASSED:
+            date = _passed_date(finding)
+            sentences.append(checking[code].format(date=date) if date else _UNDATED_ETA[language])
+        elif code in checking:
+            # The carrier of the parcel the finding is about, when it names one.
+            parcel = next(
+                (e.get("parcel") for e in finding.get("evidence") or [] if e.get("parcel")), ""
+            )
+            sentences.append(checking[code].format(carrier=carriers.get(parcel, the_carrier)))
+    sentences.append(checking["handover"])
+    return " ".join(sentences)
+
+
+def _passed_date(finding: dict[str, Any]) -> str:
+    """The date that passed, as its source gave it: the carrier's latest estimate when it
+    gave one, else the shop's (as `orders.quality` decides); "" when hidden or none."""
+    evidence = finding.get("evidence") or []
+    for field in ("expected_delivery", "estimated_delivery"):
+        dates = [str(item.get("value")) for item in evidence if item.get("field") == field]
+        if dates:
+            return "" if quality.HIDDEN in dates else max(dates)
+    return ""
