@@ -176,11 +176,10 @@ def celery_worker_process(transactional_db) -> Iterator[subprocess.Popen]:
         yield worker
     finally:
         app.conf.update(**previous)
-        worker.terminate()
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        # The test is over: nothing the worker would still do is looked at, and the next test
+        # starts from an emptied broker and database. A warm shutdown would only cost seconds.
+        worker.kill()
+        worker.wait(timeout=10)
         log.close()
 
 
@@ -193,9 +192,18 @@ def artifacts_dir() -> Path:
 # --- Browser -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def page(live_server):
-    """A Playwright page in Debian's headless Chromium; never a downloaded browser."""
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last (after pytest-django's own ordering), one after another: the
+    session's one Chromium, and the event loop Playwright keeps running in this thread while
+    it is open, start with the first of them and are never there for another test."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium, launched once for the session (never a downloaded
+    browser); each test gets a fresh context of its own from `page`."""
+    require(Path(CHROMIUM).exists(), f"needs Debian's chromium at {CHROMIUM}")
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
@@ -213,13 +221,22 @@ def page(live_server):
                 "--disable-sync",
             ],
         )
-        context = browser.new_context(
-            base_url=live_server.url, viewport={"width": 1400, "height": 1000}
-        )
-        page = context.new_page()
-        page.set_default_timeout(10_000)
         try:
-            yield page
+            yield browser
         finally:
-            context.close()
             browser.close()
+
+
+@pytest.fixture
+def page(live_server, browser):
+    """A Playwright page in a fresh browser context: no cookie, storage or cache of another
+    test."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1400, "height": 1000}
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        yield page
+    finally:
+        context.close()

@@ -168,7 +168,11 @@ class OpenAIServer:
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", port), self._handler())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # `stop()` waits for the serve loop's next poll: 20 ms, not the default half second
+        # (most engine tests start and stop a server of their own).
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:

@@ -39,6 +39,8 @@ class SlowModel:
     - `fail_first` requests get `fail_status` (429 or 503) with `Retry-After: retry_after`.
     - With `tool_call` set, a first turn that offers that tool gets a call to it (after
       `tool_delay`); the turn carrying the tool result gets the text answer (after `delay`).
+    - With `answer_gate` given, a turn carrying a tool result is answered only once the
+      event is set (at most a minute later): the test decides when an answer is written.
     """
 
     delay: float = 0.0
@@ -48,6 +50,7 @@ class SlowModel:
     fail_status: int = 429
     retry_after: float = 1.0
     port: int = 0
+    answer_gate: threading.Event | None = None
     requests: list[Request] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -98,6 +101,8 @@ class SlowModel:
         model = payload.get("model") or "slow-model"
         if self.tool_call and self.tool_call in offered and not has_tool_result:
             return delayed(tool_call(self.tool_call, {}, model=model), self.tool_delay)
+        if has_tool_result and self.answer_gate is not None:
+            self.answer_gate.wait(timeout=60)
         answer = f"Hello, about '{subject}': we are on it."
         return delayed(text(answer, tokens_in=50, tokens_out=12, model=model), self.delay)
 

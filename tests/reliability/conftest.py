@@ -96,6 +96,8 @@ def workers(request: pytest.FixtureRequest) -> Iterator[Callable[..., Worker]]:
         database_url: str | None = None,
         concurrency: int = 8,
         beat: bool = False,
+        include: tuple[str, ...] = (),
+        queues: str = "copilot",
     ) -> Worker:
         n = next(counter)
         worker = start_worker(
@@ -106,13 +108,17 @@ def workers(request: pytest.FixtureRequest) -> Iterator[Callable[..., Worker]]:
             env={**FAST_RECOVERY_ENV, **env},
             name=f"rel{n}",
             beat=beat,
+            include=include,
+            queues=queues,
         )
         started.append(worker)
         return worker
 
     yield start
+    # The test is over: nothing the workers would still do is looked at, and the next test
+    # starts from an emptied broker and database. Warm shutdowns would only cost seconds.
     for worker in started:
-        worker.stop()
+        worker.kill()  # its whole process group: an embedded beat too, even if it outlived it
 
 
 @pytest.fixture

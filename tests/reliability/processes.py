@@ -3,6 +3,7 @@ our own to restart (never the machine's shared ones on 5432 / 6379)."""
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -30,13 +31,16 @@ def free_port() -> int:
 
 @dataclass
 class Worker:
-    """A `celery worker` subprocess; `kill()` is kill -9, nothing gets to clean up."""
+    """A `celery worker` subprocess; `kill()` is kill -9, nothing gets to clean up (the
+    worker runs in a process group of its own, so its embedded beat goes with it)."""
 
     process: subprocess.Popen
     log_path: Path
+    node: str = ""  # its node name, for remote control (`destination=[worker.node]`)
 
     def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
@@ -60,10 +64,14 @@ def start_worker(
     env: Mapping[str, str] | None = None,
     name: str = "w",
     beat: bool = False,
+    include: tuple[str, ...] = (),
+    queues: str = "copilot",
 ) -> Worker:
     """Start a worker on the threads pool; returns once it consumes (fails if it cannot).
 
-    With `beat`, the worker also runs the periodic schedule (the draft sweeper)."""
+    With `beat`, the worker also runs the periodic schedule (the draft sweeper); `include`
+    names modules it imports before it consumes (Celery's `--include`); `queues` are the
+    queues it consumes (a queue nothing is sent to keeps it idle until told otherwise)."""
     full_env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -75,6 +83,8 @@ def start_worker(
         **(env or {}),
     }
     beat_args = ["-B", "-s", str(log_path.with_suffix(".beat-schedule"))] if beat else []
+    include_args = ["--include", ",".join(include)] if include else []
+    node = f"{name}-{os.getpid()}-{time.monotonic_ns()}@{socket.gethostname()}"
     log = open(log_path, "wb")  # noqa: SIM115 - closed once the process has it
     process = subprocess.Popen(
         [
@@ -87,22 +97,24 @@ def start_worker(
             "--pool=threads",
             f"--concurrency={concurrency}",
             "-Q",
-            "copilot",
+            queues,
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
             "-n",
-            f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h",
+            node,
             *beat_args,
+            *include_args,
         ],
         cwd=ROOT,
         env=full_env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     log.close()
-    worker = Worker(process, log_path)
+    worker = Worker(process, log_path, node)
     try:
         wait_until(
             lambda: process.poll() is not None or "ready." in worker.log(),

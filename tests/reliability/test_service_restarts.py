@@ -111,6 +111,18 @@ def _manage(*args: str, env: dict[str, str]) -> str:
     return result.stdout
 
 
+# A draft whose run the restart broke stays `generating` until the sweeper queues it again,
+# COPILOT_DRAFT_STUCK_SECONDS later: the bounds here are shrunk together (runs take about a
+# second) so that wait is 7 s, not 12.
+PG_RESTART_ENV = {
+    "COPILOT_RUN_DEADLINE_SECONDS": "4",
+    "CELERY_TASK_SOFT_TIME_LIMIT": "5",
+    "CELERY_TASK_TIME_LIMIT": "6",
+    "COPILOT_BROKER_VISIBILITY_TIMEOUT": "7",
+    "COPILOT_DRAFT_STUCK_SECONDS": "7",
+}
+
+
 def test_postgres_restart_mid_run_fails_requests_fast_and_loses_no_draft(workers, slow_model):
     require(OwnPostgres.available(), "needs PostgreSQL's server binaries")
     require(_redis_reachable(REDIS_URL), f"needs Redis at {REDIS_URL}")
@@ -128,6 +140,7 @@ def test_postgres_restart_mid_run_fails_requests_fast_and_loses_no_draft(workers
         env = {
             **os.environ,
             **FAST_RECOVERY_ENV,
+            **PG_RESTART_ENV,
             **model_env(model),
             "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": REDIS_URL,
@@ -139,10 +152,11 @@ def test_postgres_restart_mid_run_fails_requests_fast_and_loses_no_draft(workers
             "SECURE_HSTS_SECONDS": "0",
             "DATABASE_POOL_TIMEOUT": "2",
         }
-        _manage("migrate", "--noinput", "-v", "0", env=env)
-        token = _manage(
+        token = _manage(  # one process: the migrations, then the brand
             "shell",
             "-c",
+            "from django.core.management import call_command; "
+            "call_command('migrate', interactive=False, verbosity=0); "
             "from copilot.models import Brand; "
             "print(Brand.objects.create(name='PG', slug='pg').rotate_api_token())",
             env=env,
@@ -168,7 +182,7 @@ def test_postgres_restart_mid_run_fails_requests_fast_and_loses_no_draft(workers
         )
         supervisor = Supervisor(
             lambda: workers(
-                env={**model_env(model), "DATABASE_POOL_TIMEOUT": "2"},
+                env={**PG_RESTART_ENV, **model_env(model), "DATABASE_POOL_TIMEOUT": "2"},
                 database_url=database_url,
                 beat=True,
             )

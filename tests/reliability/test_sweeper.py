@@ -20,7 +20,7 @@ from copilot.tasks import draft_generate_task
 from tests.conftest import ROOT
 from tests.factories import DraftFactory, TicketFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# The tests with drafts run on PostgreSQL; the settings checks at the end need no database.
 
 
 def _draft(brand, status: str, age_seconds: float) -> Draft:
@@ -31,6 +31,8 @@ def _draft(brand, status: str, age_seconds: float) -> Draft:
     return draft
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_sweeper_requeues_stuck_and_undelivered_drafts_only(brand):
     stuck_after = conf.COPILOT_DRAFT_STUCK_SECONDS
     pending_after = conf.COPILOT_DRAFT_PENDING_SECONDS
@@ -58,6 +60,8 @@ def test_sweeper_requeues_stuck_and_undelivered_drafts_only(brand):
         assert not Trace.objects.filter(draft=draft).exists()
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_generating_the_same_draft_twice_writes_one_trace(brand):
     draft = _draft(brand, Draft.Status.PENDING, 0)
 
@@ -70,6 +74,8 @@ def test_generating_the_same_draft_twice_writes_one_trace(brand):
     assert draft.status == Draft.Status.READY
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_a_run_overtaken_by_another_run_of_its_draft_leaves_the_draft_and_writes_no_trace(
     brand, monkeypatch
 ):
@@ -91,6 +97,8 @@ def test_a_run_overtaken_by_another_run_of_its_draft_leaves_the_draft_and_writes
     assert not Trace.objects.filter(draft=draft).exists()
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_a_broker_outage_at_enqueue_keeps_the_draft_for_the_sweeper(brand, monkeypatch):
     from kombu.exceptions import OperationalError
 

@@ -19,14 +19,14 @@ from tests.factories import (
 
 
 @pytest.fixture
-def past_ticket(transactional_db, enable_fetch_orders):
+def past_ticket(db, enable_fetch_orders):
     """Make a ticket, run the live copilot on it (rules provider, demo store, fetch_orders on
     for the brand), and record the agent's decision: "accept", "edit" (with `final_text`),
     "reject" or None; "edit" with no `final_text` sends the draft plus `append`. With `order`,
     the customer has that demo order, shipped with `tracking`. Traces are append-only, so a
     test wanting another recording shapes the live run (`fetch_orders=False`, a failing
-    connector) rather than editing the trace. Transactional: the live run's tool reads the
-    demo store from its own thread and connection, as in production."""
+    connector) rather than editing the trace. The live run's tool reads the demo store from
+    its own thread, through the test's connection (see `copilot.agent.engine._run_tool`)."""
     agent = UserFactory()
 
     def make(

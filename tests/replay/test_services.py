@@ -336,3 +336,30 @@ def test_a_ticket_whose_replay_crashes_is_marked_failed_and_the_run_goes_on(
     assert [r.outcome for r in results] == ["answered", "failed", "answered", "answered"]
     assert results[1].error_code == "replay_crashed"
     assert replay_report(run_).sides[0].outcomes == {"answered": 3, "failed": 1}
+
+
+def test_a_replay_reads_relative_dates_against_the_day_of_the_recorded_run(
+    brand, past_ticket, rules_config, monkeypatch
+):
+    from copilot.agent.providers import rules
+
+    # Recorded today: the order is expected in two days (the demo factory's estimate).
+    past_ticket(brand, body="Where is my order NW-6001?", order="NW-6001")
+    # Replayed three days later, by a configuration that words the estimate relatively.
+    real_localdate = timezone.localdate
+
+    def three_days_later(value=None, timezone=None):
+        if value is not None:
+            return real_localdate(value, timezone)
+        return real_localdate() + dt.timedelta(days=3)
+
+    monkeypatch.setattr("django.utils.timezone.localdate", three_days_later)
+    monkeypatch.setitem(rules._ESTIMATE, "en", "It should arrive in 2 days.")
+    run = run_to_end(
+        replay_start(brand=brand, config_a=rules_config(brand), filters=ReplayFilters(since=TODAY))
+    )
+
+    result = ReplayResult.objects.get(item__run=run)
+    assert "in 2 days" in result.text
+    # Two days after the recorded run is the recorded estimate: the draft is grounded.
+    assert result.grounding == "grounded"

@@ -4,6 +4,7 @@ killed (SIGKILL) after Zendesk stored the note and before the worker could recor
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from copilot.models import Draft, HelpdeskConnection, ReplyDelivery, Role, Ticket
 from copilot.tasks import reply_delivery_sweep_task
@@ -23,7 +25,7 @@ from tests.waiting import wait_until
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 SECRET = "zd-signing-secret"
-RETRY_BASE = 2
+RETRY_BASE = 1  # seconds: retries after 1 s, then 2 s
 
 
 @pytest.fixture(autouse=True)
@@ -113,7 +115,10 @@ def test_accepted_draft_is_posted_once_even_when_the_worker_is_killed_after_post
         # The dead attempt's lease (3 s here) runs out; beat's sweep (one tick sent by hand)
         # re-enqueues the row, or Redis redelivers the unacknowledged task, whichever comes
         # first. Either way the attempt reads the ticket back, finds the note and stops.
-        time.sleep(3.5)
+        wait_until(
+            lambda: timezone.now() > delivery.lease_until + dt.timedelta(seconds=0.5),
+            what="the dead attempt's lease run out",
+        )
         reply_delivery_sweep_task.delay()
         delivery = wait_until(
             lambda: ReplyDelivery.objects.filter(draft=draft, status="sent").first(), timeout=60

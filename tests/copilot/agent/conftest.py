@@ -1,8 +1,9 @@
 """Fixtures for the engine: the local OpenAI-compatible server and a small order world.
 
-Runs that execute `fetch_orders` need committed rows (the tool reads the database from its
-own thread, see `copilot.agent.engine.execute_tool`), so those tests use
-`django_db(transaction=True)`.
+`fetch_orders` reads the database from a thread of its own (see `copilot.agent.engine
+._run_tool`); on the in-memory SQLite test database that thread borrows the test's
+connection, so engine tests run inside the test's transaction (`django_db`). A test whose
+tool thread outlives the run keeps a connection of its own: `django_db(transaction=True)`.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import pytest
 from tests.copilot.agent.runs import run
 from tests.fakes import openai_server as fake
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

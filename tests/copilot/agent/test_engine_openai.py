@@ -11,7 +11,7 @@ from audit.models import Span, Trace
 from tests.copilot.agent.runs import limits, run
 from tests.fakes import openai_server as fake
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_two_turn_where_is_my_order_run_gives_draft_and_full_trace(world, openai_server):

@@ -487,7 +487,7 @@ def test_carrier_contradictions_judges_the_order_the_sentence_names():
 # --- through the engine -----------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 @pytest.mark.parametrize(("when", "label"), [("tomorrow", "grounded"), ("in 3 days", "unverified")])
 def test_engine_reads_relative_dates_against_the_day_of_the_run(world, openai_server, when, label):
     world.order.estimated_delivery = timezone.localdate() + dt.timedelta(days=1)

@@ -98,7 +98,7 @@ def test_the_rules_drafts_of_each_finding_neither_reassure_nor_invent_and_flag_t
     assert "has not shipped yet" in partial.body
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_the_rules_draft_on_stale_data_says_it_is_being_checked(world, settings):
     settings.ORDERS_MAX_DATA_AGE_SECONDS = 0  # every read is older than the bound
     draft_ticket = world.ticket("Hi, where is my order NW-2001?")
@@ -115,7 +115,7 @@ def test_the_rules_draft_on_stale_data_says_it_is_being_checked(world, settings)
     assert not trace.sensitive  # stale data alone is not a stall nor a contradiction
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_a_passed_date_the_brand_hides_is_not_written_either(world):
     world.order.estimated_delivery = dt.date.today() - dt.timedelta(days=3)
     world.order.save()
@@ -150,7 +150,7 @@ def test_the_prompt_tells_the_model_not_to_reassure_on_findings():
 # --- a model that ignores the contradiction ----------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "allowed",
     [None, ["number", "status", "status_label"]],

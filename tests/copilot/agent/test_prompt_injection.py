@@ -31,7 +31,7 @@ from tests.copilot.agent.runs import run
 from tests.factories import CustomerFactory, OrderSourceFactory
 from tests.fakes import openai_server as fake
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 VICTIM_SECRETS = (
     "victim.vera@example.org",
