@@ -1,6 +1,7 @@
 """An agent in a real browser reads a draft whose order data contradicts itself: the draft
 panel says to check before sending, the trace panel names the problem and its evidence in
-plain words, and no code shows outside the raw data. Saves docs/trace-findings.png."""
+plain words, and no code shows outside the raw data. Saves artifacts/trace-findings.png (the
+screenshot in docs/ is a copy of it)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from copilot.models import Role
 from copilot.services import ticket_ingest
 from orders import quality
 from tests.browser.session import log_in
-from tests.conftest import ROOT
+from tests.conftest import artifacts_dir
 from tests.factories import (
     BrandFactory,
     DemoOrderFactory,
@@ -24,8 +25,6 @@ from tests.factories import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOT = ROOT / "docs" / "trace-findings.png"
 
 
 def test_the_trace_panel_shows_the_order_data_problems_in_words(page, enable_fetch_orders):
@@ -100,7 +99,7 @@ def test_the_trace_panel_shows_the_order_data_problems_in_words(page, enable_fet
     # and the trace panel's lookup step.
     bottom = findings.evaluate("e => e.getBoundingClientRect().bottom + window.scrollY")
     page.screenshot(
-        path=str(SCREENSHOT),
+        path=str(artifacts_dir() / "trace-findings.png"),
         full_page=True,
         clip={"x": 0, "y": 0, "width": 1400, "height": bottom + 6},
     )
