@@ -17,6 +17,26 @@ FIELD_LABELS = {
 }
 
 
+def write_only_secret(*, label: str, help_text: str) -> forms.CharField:
+    """A credential input that never shows the stored value; left blank, it keeps it."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=True,
+        max_length=500,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=f"{help_text} Leave blank to keep the stored one.",
+    )
+
+
+def needs_new_secret(form: forms.ModelForm, kind: str) -> bool:
+    """Whether `form` saving `kind` lacks a credential: none typed, and none stored for that
+    same kind (switching kind needs the new kind's credential)."""
+    stored_kind = form.initial.get("kind") if form.instance.pk else None
+    keeps_secret = stored_kind == kind and bool(form.instance.secret)
+    return not form.cleaned_data.get("secret") and not keeps_secret
+
+
 class OrderSourceForm(forms.ModelForm):
     """Kind, shop URL, credential, timeout and allowed fields.
 
@@ -24,14 +44,9 @@ class OrderSourceForm(forms.ModelForm):
     blank keeps it. Switching kind needs the new kind's credential.
     """
 
-    secret = forms.CharField(
+    secret = write_only_secret(
         label="Access token / webservice key",
-        required=False,
-        strip=True,
-        max_length=500,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Shopify: the Admin API access token. PrestaShop: the webservice key. "
-        "Leave blank to keep the stored one.",
+        help_text="Shopify: the Admin API access token. PrestaShop: the webservice key.",
     )
     allowed_fields = forms.MultipleChoiceField(
         choices=[(name, FIELD_LABELS.get(name, name)) for name in ALL_FIELDS],
@@ -65,9 +80,7 @@ class OrderSourceForm(forms.ModelForm):
         if kind and kind != OrderSource.Kind.DEMO:
             if not data.get("shop_url"):
                 self.add_error("shop_url", "The shop URL is needed for this order system.")
-            stored_kind = self.initial.get("kind") if self.instance.pk else None
-            keeps_secret = stored_kind == kind and bool(self.instance.secret)
-            if not data.get("secret") and not keeps_secret:
+            if needs_new_secret(self, kind):
                 self.add_error("secret", "Enter the credential for this order system.")
         return data
 
@@ -91,14 +104,8 @@ class CarrierSourceForm(forms.ModelForm):
     knows the demo store's parcels, so it is refused with any other order system.
     """
 
-    secret = forms.CharField(
-        label="API key",
-        required=False,
-        strip=True,
-        max_length=500,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="AfterShip: an API key of the account (Settings, API keys). "
-        "Leave blank to keep the stored one.",
+    secret = write_only_secret(
+        label="API key", help_text="AfterShip: an API key of the account (Settings, API keys)."
     )
     api_url = forms.URLField(
         label="API address",
@@ -138,11 +145,8 @@ class CarrierSourceForm(forms.ModelForm):
                 "The demo carrier feed only knows the demo store's parcels; choose AfterShip "
                 "or none for this order system.",
             )
-        if kind in CarrierSource.CREDENTIAL_KEYS:
-            stored_kind = self.initial.get("kind") if self.instance.pk else None
-            keeps_secret = stored_kind == kind and bool(self.instance.secret)
-            if not data.get("secret") and not keeps_secret:
-                self.add_error("secret", "Enter the API key for this tracking service.")
+        if kind in CarrierSource.CREDENTIAL_KEYS and needs_new_secret(self, kind):
+            self.add_error("secret", "Enter the API key for this tracking service.")
         return data
 
     def settings(self) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django.db import models
 
 from copilot.crypto import EncryptedJSONField
@@ -13,7 +15,23 @@ def default_allowed_fields() -> list[str]:
     return list(DEFAULT_ALLOWED_FIELDS)
 
 
-class OrderSource(models.Model):
+class OneSecretPerKind:
+    """A brand's connection to an outside service whose kind needs one stored secret, named
+    in `CREDENTIAL_KEYS` (kind -> key inside the encrypted `credentials`)."""
+
+    CREDENTIAL_KEYS: ClassVar[dict[str, str]] = {}
+    kind: str
+    credentials: Any
+
+    @property
+    def secret(self) -> str:
+        """The stored credential for this kind ("" if none); never render it."""
+        key = self.CREDENTIAL_KEYS.get(self.kind, "")
+        credentials = self.credentials if isinstance(self.credentials, dict) else {}
+        return str(credentials.get(key, "")) if key else ""
+
+
+class OrderSource(OneSecretPerKind, models.Model):
     """The order system `fetch_orders` reads for one brand."""
 
     class Kind(models.TextChoices):
@@ -22,7 +40,10 @@ class OrderSource(models.Model):
         PRESTASHOP = "prestashop", "PrestaShop"
 
     # The one credential each kind needs, by its name inside `credentials`.
-    CREDENTIAL_KEYS: dict[str, str] = {Kind.SHOPIFY: "access_token", Kind.PRESTASHOP: "api_key"}
+    CREDENTIAL_KEYS: ClassVar[dict[str, str]] = {
+        Kind.SHOPIFY: "access_token",
+        Kind.PRESTASHOP: "api_key",
+    }
 
     brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="order_source")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.DEMO)
@@ -47,15 +68,8 @@ class OrderSource(models.Model):
     def __str__(self) -> str:
         return f"{self.brand}: {self.get_kind_display()}"
 
-    @property
-    def secret(self) -> str:
-        """The stored credential for this kind ("" if none); never render it."""
-        key = self.CREDENTIAL_KEYS.get(self.kind, "")
-        credentials = self.credentials if isinstance(self.credentials, dict) else {}
-        return str(credentials.get(key, "")) if key else ""
 
-
-class CarrierSource(models.Model):
+class CarrierSource(OneSecretPerKind, models.Model):
     """Where `fetch_orders` asks the carriers about the parcels of a brand's orders.
 
     A brand without one gets the demo carrier feed when it uses the demo store, and no
@@ -67,7 +81,7 @@ class CarrierSource(models.Model):
         DEMO = "demo", "Demo carrier feed (demo store only)"
         AFTERSHIP = "aftership", "AfterShip"
 
-    CREDENTIAL_KEYS: dict[str, str] = {Kind.AFTERSHIP: "api_key"}
+    CREDENTIAL_KEYS: ClassVar[dict[str, str]] = {Kind.AFTERSHIP: "api_key"}
 
     brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="carrier_source")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NONE)
@@ -83,13 +97,6 @@ class CarrierSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brand}: {self.get_kind_display()}"
-
-    @property
-    def secret(self) -> str:
-        """The stored credential for this kind ("" if none); never render it."""
-        key = self.CREDENTIAL_KEYS.get(self.kind, "")
-        credentials = self.credentials if isinstance(self.credentials, dict) else {}
-        return str(credentials.get(key, "")) if key else ""
 
 
 STATUS_CHOICES = [(status.value, status.value.replace("_", " ")) for status in OrderStatus]

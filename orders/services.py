@@ -4,6 +4,7 @@ they answer."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,22 +62,29 @@ class ConnectionCheck:
     code: str = ""
 
 
+def _connection_check(ask: Callable[[], None], *, service: str) -> ConnectionCheck:
+    """What Test connection says of `ask()`, which returns if `service` answered and raises
+    a ConnectorError if not."""
+    try:
+        ask()
+    except ConnectorAuthError as error:
+        return ConnectionCheck("auth_failed", "Authentication failed.", error.code)
+    except ConnectorRateLimited as error:
+        return ConnectionCheck("throttled", f"The {service} is throttling us.", error.code)
+    except ConnectorUnavailable as error:
+        return ConnectionCheck("unreachable", "Unreachable.", error.code)
+    except ConnectorError as error:
+        return ConnectionCheck("error", error.message, error.code)
+    return ConnectionCheck("ok", f"OK: the {service} answered.")
+
+
 def order_source_check(*, source: OrderSource) -> ConnectionCheck:
     """Ask the source's system whether it answers with these settings (the breaker is
     bypassed: an admin checking a fix must reach the real system)."""
     timeout = min(source.timeout_seconds, CHECK_TIMEOUT_SECONDS)
-    try:
-        connector_for(source, breaker=False).check(timeout=timeout)
-    except ConnectorAuthError as error:
-        check = ConnectionCheck("auth_failed", "Authentication failed.", error.code)
-    except ConnectorRateLimited as error:
-        check = ConnectionCheck("throttled", "The order system is throttling us.", error.code)
-    except ConnectorUnavailable as error:
-        check = ConnectionCheck("unreachable", "Unreachable.", error.code)
-    except ConnectorError as error:
-        check = ConnectionCheck("error", error.message, error.code)
-    else:
-        check = ConnectionCheck("ok", "OK: the order system answered.")
+    check = _connection_check(
+        lambda: connector_for(source, breaker=False).check(timeout=timeout), service="order system"
+    )
     logger.info(
         "orders.source.checked",
         extra={"brand": source.brand_id, "kind": source.kind, "result": check.result},
@@ -117,18 +125,10 @@ def carrier_source_check(*, source: CarrierSource) -> ConnectionCheck:
     timeout = min(source.timeout_seconds, CHECK_TIMEOUT_SECONDS)
     if source.kind == CarrierSource.Kind.NONE:
         return ConnectionCheck("ok", "Nothing to test: no carrier lookups are configured.")
-    try:
-        carrier_for(source, breaker=False).check(timeout=timeout)
-    except ConnectorAuthError as error:
-        check = ConnectionCheck("auth_failed", "Authentication failed.", error.code)
-    except ConnectorRateLimited as error:
-        check = ConnectionCheck("throttled", "The tracking service is throttling us.", error.code)
-    except ConnectorUnavailable as error:
-        check = ConnectionCheck("unreachable", "Unreachable.", error.code)
-    except ConnectorError as error:
-        check = ConnectionCheck("error", error.message, error.code)
-    else:
-        check = ConnectionCheck("ok", "OK: the tracking service answered.")
+    check = _connection_check(
+        lambda: carrier_for(source, breaker=False).check(timeout=timeout),
+        service="tracking service",
+    )
     logger.info(
         "orders.carrier_source.checked",
         extra={"brand": source.brand_id, "kind": source.kind, "result": check.result},
