@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from audit.models import AuditPolicy, Span, Trace
 from copilot.text import fold
-from orders.quality import TITLES, needs_review
+from orders.quality import TITLES
 
 if TYPE_CHECKING:
     from audit.records import SpanData
@@ -91,12 +91,13 @@ def _orders_of(spans: Iterable[SpanData]) -> Iterator[dict[str, Any]]:
 
 
 def review_findings(spans: Iterable[SpanData]) -> list[str]:
-    """The codes of the order-data findings that send a run to the leads (a stalled, late
-    or contradictory order: `orders.quality.needs_review`), in the order first seen."""
+    """The codes of the run's order-data findings, in the order first seen. Every finding
+    sends the run to the leads: an order whose data cannot be trusted is one a person
+    checks before a reply goes out."""
     codes: dict[str, None] = {}
     for order in _orders_of(spans):
         for finding in order.get("findings") or []:
-            if isinstance(finding, dict) and needs_review(finding):
+            if isinstance(finding, dict):
                 codes.setdefault(str(finding.get("code")), None)
     return list(codes)
 

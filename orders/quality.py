@@ -14,10 +14,9 @@ A field missing because the brand hides it is never a finding either.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
 
 from orders.schema import CarrierTracking, Finding, Order, OrderStatus, Shipment
 
@@ -61,9 +60,6 @@ SEVERITY: dict[str, str] = {
     STALE_DATA: WARNING,
 }
 SEVERITY_WORDS = {CRITICAL: "Serious", WARNING: "Check"}
-# Findings that send a ticket to the leads' review queue besides every critical one: a
-# stalled or late parcel is where a reassuring reply does the most harm.
-REVIEW_CODES = frozenset({STATUS_CONFLICT, NO_MOVEMENT, ETA_PASSED})
 # The value an evidence item shows for a field the brand hides.
 HIDDEN = "[hidden]"
 NOT_READ = "not read"
@@ -71,16 +67,6 @@ NONE = "(none)"
 # Connectors that read an order only in part list the `Order` fields they could not read
 # here, in `Order.extra` (e.g. Shopify answering a field with a GraphQL field error).
 INCOMPLETE = "incomplete"
-
-
-def needs_review(finding: Finding | Mapping[str, Any]) -> bool:
-    """Whether a finding (or its dict, as stored in a span) makes the ticket a lead's."""
-    code, severity = (
-        (finding.code, finding.severity)
-        if isinstance(finding, Finding)
-        else (finding.get("code"), finding.get("severity"))
-    )
-    return severity == CRITICAL or code in REVIEW_CODES
 
 
 @dataclass(frozen=True)

@@ -31,14 +31,6 @@ DEMO_TICKETS = {
     "partial_response": "northwind-wismo-18",
     "stale_data": "northwind-wismo-19",
 }
-# Stalled, late or contradictory orders: the leads review them (orders.quality.needs_review).
-FLAGGED = {
-    "status_conflict",
-    "no_movement",
-    "eta_passed",
-    "refunded_but_fulfilled",
-    "cancelled_but_fulfilled",
-}
 REASSURING = ("on its way", "will arrive", "the rest will follow", "expected delivery:")
 # Dates a draft could state without an ISO date: they are never a source's own words here.
 LOOSE_DATES = re.compile(
@@ -77,12 +69,9 @@ def test_the_rules_drafts_of_each_finding_neither_reassure_nor_invent_and_flag_t
         assert codes == [code], (external_id, codes)
         assert_honest(draft.body, sources, external_id)
         reason = f"order_finding:{code}"
-        if code in FLAGGED:
-            assert draft.trace.sensitive and reason in draft.trace.sensitive_reasons, external_id
-            assert reason_words(reason).startswith("order data: ")
-            assert code not in reason_words(reason)
-        else:  # a warning that is not a stall or a contradiction stays with the agent
-            assert reason not in draft.trace.sensitive_reasons, external_id
+        assert draft.trace.sensitive and reason in draft.trace.sensitive_reasons, external_id
+        assert reason_words(reason).startswith("order data: ")
+        assert code not in reason_words(reason)
 
     # The late, stalled parcel of the original demo ("supposed to arrive two days ago").
     late = Draft.objects.get(ticket__external_id="northwind-wismo-4")
@@ -112,7 +101,7 @@ def test_the_rules_draft_on_stale_data_says_it_is_being_checked(world, settings)
     trace = trace_record(
         draft=Draft.objects.create(ticket=draft_ticket, body=result.text), data=result.trace
     )
-    assert not trace.sensitive  # stale data alone is not a stall nor a contradiction
+    assert trace.sensitive_reasons == ["order_finding:stale_data"]  # a person checks it
 
 
 @pytest.mark.django_db
