@@ -71,8 +71,8 @@ def _decide(
         if stage == Stage.SHADOW:
             reason = "shadow, runs after the draft for measurement only"
         elif stage == Stage.PERCENT:
-            assert state is not None  # effective_stage() answers percent only from a row
-            share = Decimal(state["percent"])
+            # effective_stage() answers percent only from a row; without one, nobody is in.
+            share = Decimal(state["percent"]) if state else Decimal(0)
             percent = float(share)
             arm = TREATMENT if bucket < int(share * BUCKETS / 100) else CONTROL
             reason = f"{share.normalize():f}% rollout, bucket {bucket} is {arm}"

@@ -408,7 +408,8 @@ class _Run:
         attributes = {"gen_ai.tool.name": tool.name, "gen_ai.tool.call.id": call.id}
         output, error = execute_tool(tool, context, call.arguments)
         if output is None:
-            assert error is not None  # execute_tool returns an output or an error, never neither
+            # execute_tool returns an output or an error; a missing error is still a failure.
+            error = error or ToolError("tool_failed", f"{tool.name} failed.").as_dict()
             self.span(
                 Span.Kind.TOOL,
                 tool.name,
