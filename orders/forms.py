@@ -10,10 +10,24 @@ from orders.models import CarrierSource, OrderSource
 from orders.schema import ALL_FIELDS, DEFAULT_ALLOWED_FIELDS
 from orders.selectors import order_source_for
 
+# Each order field in words, for the admins who choose what the AI may see.
 FIELD_LABELS = {
-    "customer_email": "customer_email (personal data)",
-    "shipping_address": "shipping_address (personal data)",
-    "phone": "phone (personal data)",
+    "number": "Order number",
+    "created_at": "Order date",
+    "status": "Status",
+    "status_label": "Status in words",
+    "financial_status": "Payment status",
+    "items": "Items ordered",
+    "shipments": "Parcels, carriers and tracking",
+    "estimated_delivery": "Estimated delivery date",
+    "total": "Order total",
+    "currency": "Currency",
+    "cancelled_at": "Cancellation date",
+    "refunded_total": "Amount refunded",
+    "source_status": "Status in the shop's own words",
+    "customer_email": "Customer email (personal data)",
+    "shipping_address": "Shipping address (personal data)",
+    "phone": "Phone number (personal data)",
 }
 
 
@@ -63,10 +77,25 @@ class OrderSourceForm(forms.ModelForm):
     timeout_seconds = forms.FloatField(
         label="Timeout per call (seconds)", min_value=0.5, max_value=30.0, initial=5.0
     )
+    no_movement_days = forms.IntegerField(
+        label="Stalled after (days without a carrier scan)",
+        min_value=0,
+        max_value=60,
+        required=False,
+        help_text="A parcel in transit this long without a scan is flagged for review, and "
+        "the draft does not reassure. 0 turns the check off; blank keeps the current value.",
+    )
 
     class Meta:
         model = OrderSource
-        fields = ["kind", "shop_url", "secret", "timeout_seconds", "allowed_fields"]
+        fields = [
+            "kind",
+            "shop_url",
+            "secret",
+            "timeout_seconds",
+            "allowed_fields",
+            "no_movement_days",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -92,6 +121,11 @@ class OrderSourceForm(forms.ModelForm):
             "shop_url": data.get("shop_url", ""),
             "timeout_seconds": data["timeout_seconds"],
             "allowed_fields": data.get("allowed_fields", []),
+            "no_movement_days": (
+                data["no_movement_days"]
+                if data.get("no_movement_days") is not None
+                else self.instance.no_movement_days
+            ),
             "secret": data.get("secret", ""),
         }
 

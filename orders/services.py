@@ -30,6 +30,7 @@ def order_source_apply(
     shop_url: str,
     timeout_seconds: float,
     allowed_fields: list[str],
+    no_movement_days: int = 5,
     secret: str = "",
 ) -> OrderSource:
     """`source` with these settings, unsaved. An empty `secret` keeps the stored credential;
@@ -38,6 +39,7 @@ def order_source_apply(
     source.shop_url = shop_url
     source.timeout_seconds = timeout_seconds
     source.allowed_fields = list(allowed_fields)
+    source.no_movement_days = no_movement_days
     if secret:
         source.credentials = {OrderSource.CREDENTIAL_KEYS[kind]: secret}
     return source

@@ -23,6 +23,7 @@ def form_data(kind: str, url: str, secret: str = "", **extra) -> dict:
         "secret": secret,
         "timeout_seconds": extra.get("timeout_seconds", 2),
         "allowed_fields": extra.get("allowed_fields", ["number", "status"]),
+        "no_movement_days": extra.get("no_movement_days", 5),
     }
 
 
@@ -55,6 +56,7 @@ def test_admin_saves_a_source_and_the_credential_is_never_shown_again(brand, mem
     assert source.allowed_fields == ["number", "status"]
 
     page = client.get(url).content.decode()
+    assert "Parcels, carriers and tracking" in page and "Status in words" in page  # not keys
     assert TOKEN not in page
     assert "a credential is stored" in page
 
@@ -62,6 +64,16 @@ def test_admin_saves_a_source_and_the_credential_is_never_shown_again(brand, mem
     client.post(url, form_data("shopify", shopify.shop_url, "", timeout_seconds=3))
     source.refresh_from_db()
     assert source.credentials == {"access_token": TOKEN} and source.timeout_seconds == 3
+
+
+def test_admin_sets_when_a_parcel_counts_as_stalled(brand, member):
+    client, _ = member(brand, Role.ADMIN)
+    url = reverse("order_source_settings", args=[brand.slug])
+
+    assert "Stalled after (days without a carrier scan)" in client.get(url).content.decode()
+    assert client.post(url, form_data("demo", "", no_movement_days=9)).status_code == 302
+
+    assert OrderSource.objects.get(brand=brand).no_movement_days == 9
 
 
 def test_switching_kind_needs_the_new_systems_credential(brand, member, shopify):
